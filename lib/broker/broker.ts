@@ -1,0 +1,80 @@
+/**
+ * What travels between nodes: an already encoded frame and who it is for. Frames are encoded once by the
+ * publishing node; every node hands the same text to its own local connections.
+ */
+export type BrokerMessage =
+  | { readonly kind: 'channel'; readonly channel: string; readonly frame: string; readonly except?: readonly string[] }
+  | { readonly kind: 'user'; readonly userId: string; readonly frame: string; readonly except?: readonly string[] }
+  | { readonly kind: 'connection'; readonly connectionId: string; readonly frame: string }
+  | { readonly kind: 'all'; readonly frame: string; readonly except?: readonly string[] }
+  | {
+      readonly kind: 'disconnect';
+      readonly target: { readonly userId: string } | { readonly connectionId: string };
+      readonly code: number;
+      readonly reason: string;
+    };
+
+export type BrokerListener = (message: BrokerMessage) => void;
+
+/**
+ * Moves published messages to every node that has local interest in them. The embedded default is the in-process
+ * {@link LocalBroker}; `nestjs-realtime/redis` provides one for many instances. Provide your own with the
+ * `broker` option: it is injected by this class, which is also its token.
+ *
+ * Topics: `channel:<name>` and `user:<id>` follow local interest (the module calls `subscribe` when the first local
+ * member appears and `unsubscribe` when the last leaves); `all` and `node:<nodeId>` are always delivered.
+ */
+export abstract class Broker {
+  /** Starts delivery to this node: from now on, messages for its topics reach `listener`. */
+  abstract start(nodeId: string, listener: BrokerListener): Promise<void>;
+
+  /** Publishes to every interested node, this one included. Rejects when the message cannot be handed over. */
+  abstract publish(message: BrokerMessage): Promise<void>;
+
+  /** This node has local interest in `topic`. */
+  abstract subscribe(topic: string): Promise<void>;
+
+  /** This node no longer has local interest in `topic`. */
+  abstract unsubscribe(topic: string): Promise<void>;
+
+  /** Stops delivery and releases resources. */
+  abstract close(): Promise<void>;
+}
+
+export const ALL_TOPIC = 'all';
+
+export function channelTopic(channel: string): string {
+  return `channel:${channel}`;
+}
+
+export function userTopic(userId: string): string {
+  return `user:${userId}`;
+}
+
+export function nodeTopic(nodeId: string): string {
+  return `node:${nodeId}`;
+}
+
+/** Connection ids start with the id of the node that holds them: `<nodeId>.<sequence>`. */
+export function nodeIdOfConnection(connectionId: string): string {
+  const dot = connectionId.indexOf('.');
+  return dot === -1 ? connectionId : connectionId.slice(0, dot);
+}
+
+/** The topic a message is published on. */
+export function topicOf(message: BrokerMessage): string {
+  switch (message.kind) {
+    case 'channel':
+      return channelTopic(message.channel);
+    case 'user':
+      return userTopic(message.userId);
+    case 'connection':
+      return nodeTopic(nodeIdOfConnection(message.connectionId));
+    case 'all':
+      return ALL_TOPIC;
+    case 'disconnect':
+      return 'userId' in message.target
+        ? userTopic(message.target.userId)
+        : nodeTopic(nodeIdOfConnection(message.target.connectionId));
+  }
+}

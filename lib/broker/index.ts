@@ -1,0 +1,2 @@
+export { Broker, type BrokerListener, type BrokerMessage } from './broker.js';
+export { LocalBroker } from './local-broker.js';

@@ -1,0 +1,35 @@
+import { Broker, type BrokerListener, type BrokerMessage } from './broker.js';
+
+/**
+ * The embedded broker: delivers in-process, synchronously, to the one node it serves. Interest is irrelevant here
+ * because every local member is already known to the node.
+ */
+export class LocalBroker extends Broker {
+  #listener: BrokerListener | undefined;
+
+  start(_nodeId: string, listener: BrokerListener): Promise<void> {
+    this.#listener = listener;
+    return Promise.resolve();
+  }
+
+  publish(message: BrokerMessage): Promise<void> {
+    if (!this.#listener) {
+      return Promise.reject(new Error('LocalBroker is not started (the realtime server is not running)'));
+    }
+    this.#listener(message);
+    return Promise.resolve();
+  }
+
+  subscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unsubscribe(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.#listener = undefined;
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,82 @@
+import { isValidChannelName } from '../protocol/limits.js';
+
+/**
+ * A compiled `@Channel` pattern: segments separated by `:`, each a literal, a `{param}` that binds the segment, or a
+ * `*` that matches any one segment. `room:{roomId}` matches `room:42` with `{ roomId: '42' }`.
+ */
+export interface ChannelPattern {
+  /** The pattern as declared. */
+  readonly source: string;
+  /** The pattern with every param written `*`: two patterns with the same key match the same channels. */
+  readonly key: string;
+  /** Orders overlapping patterns: the one with a literal at the first differing segment sorts first. */
+  readonly rank: string;
+  readonly segmentCount: number;
+  match(channel: string): Record<string, string> | null;
+}
+
+const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** Compiles a pattern; throws an error naming the pattern and the bad segment. */
+export function compileChannelPattern(source: string): ChannelPattern {
+  if (typeof source !== 'string' || source.length === 0) {
+    throw new Error(`Invalid channel pattern ${JSON.stringify(source)}: expected a non-empty string`);
+  }
+  const segments = source.split(':');
+  const names: (string | null)[] = [];
+  const keyParts: string[] = [];
+  let rank = '';
+  let regex = '^';
+  for (const [index, segment] of segments.entries()) {
+    if (index > 0) {
+      regex += ':';
+    }
+    const param = PARAM.exec(segment);
+    if (param || segment === '*') {
+      const name = param ? param[1] : null;
+      if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
+        throw new Error(`Invalid channel pattern "${source}": "{${name}}" is not allowed as a parameter name`);
+      }
+      if (name !== null && names.includes(name)) {
+        throw new Error(`Invalid channel pattern "${source}": parameter "{${name}}" appears twice`);
+      }
+      names.push(name);
+      keyParts.push('*');
+      rank += '1';
+      regex += '([^:]+)';
+    } else if (isValidChannelName(segment, Number.MAX_SAFE_INTEGER)) {
+      keyParts.push(segment);
+      rank += '0';
+      regex += escapeRegExp(segment);
+    } else {
+      throw new Error(
+        `Invalid channel pattern "${source}": segment ${JSON.stringify(segment)} must be a literal ` +
+          `(letters, digits, "_ . @ = + / -"), "*" or "{name}"`,
+      );
+    }
+  }
+  const matcher = new RegExp(`${regex}$`);
+  return {
+    source,
+    key: keyParts.join(':'),
+    rank,
+    segmentCount: segments.length,
+    match(channel: string): Record<string, string> | null {
+      const found = matcher.exec(channel);
+      if (!found) {
+        return null;
+      }
+      const params: Record<string, string> = {};
+      names.forEach((name, position) => {
+        if (name !== null) {
+          params[name] = found[position + 1];
+        }
+      });
+      return params;
+    },
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

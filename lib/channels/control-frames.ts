@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import type { Connection } from '../connection/connection.js';
+import { ErrorResponder } from '../exceptions/error-responder.js';
+import type { InboundFrame } from '../protocol/envelope.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { ackFrame, pongFrame, subscribedFrame } from '../protocol/frames.js';
+import { ChannelCatalog } from './channel-catalog.js';
+import { ChannelMembership } from './channel-membership.js';
+
+/** The control frames about channels and liveness: `subscribe`, `unsubscribe`, `ping`. */
+@Injectable()
+export class ControlFrames {
+  constructor(
+    private readonly catalog: ChannelCatalog,
+    private readonly membership: ChannelMembership,
+    private readonly errors: ErrorResponder,
+  ) {}
+
+  async subscribe(connection: Connection, frame: InboundFrame): Promise<void> {
+    const { channel, id } = frame;
+    if (channel === undefined) {
+      this.errors.refuse(connection, { code: ErrorCode.BAD_REQUEST, message: '"channel" is required' }, id);
+      return;
+    }
+    if (connection.isSubscribed(channel)) {
+      connection.sendEnvelope(subscribedFrame(channel, id));
+      return;
+    }
+    const match = this.catalog.match(channel);
+    if (!match) {
+      this.errors.refuse(
+        connection,
+        { code: ErrorCode.FORBIDDEN, message: `No channel pattern matches "${channel}"` },
+        id,
+      );
+      return;
+    }
+    let allowed: unknown;
+    try {
+      allowed = await match.definition.checkJoin(connection, match.params, { frame, channel, params: match.params });
+    } catch (exception) {
+      this.errors.fail(connection, exception, id, `${match.definition.classRef.name} join check`);
+      return;
+    }
+    if (!allowed) {
+      this.errors.refuse(connection, { code: ErrorCode.FORBIDDEN, message: `Joining "${channel}" was refused` }, id);
+      return;
+    }
+    try {
+      await this.membership.join(connection, channel, match);
+    } catch (exception) {
+      this.errors.fail(connection, exception, id, `joining "${channel}"`);
+      return;
+    }
+    connection.sendEnvelope(subscribedFrame(channel, id));
+  }
+
+  async unsubscribe(connection: Connection, frame: InboundFrame): Promise<void> {
+    const { channel, id } = frame;
+    if (channel === undefined) {
+      this.errors.refuse(connection, { code: ErrorCode.BAD_REQUEST, message: '"channel" is required' }, id);
+      return;
+    }
+    let left: boolean;
+    try {
+      left = await this.membership.leave(connection, channel);
+    } catch (exception) {
+      this.errors.fail(connection, exception, id, `leaving "${channel}"`);
+      return;
+    }
+    if (!left) {
+      this.errors.refuse(connection, { code: ErrorCode.NOT_SUBSCRIBED, message: `Not subscribed to "${channel}"` }, id);
+      return;
+    }
+    if (id !== undefined) {
+      connection.sendEnvelope(ackFrame(id, undefined));
+    }
+  }
+
+  ping(connection: Connection, frame: InboundFrame): void {
+    connection.sendEnvelope(pongFrame(frame.id));
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * One WebSocket connection, as handlers, guards and hooks see it (`@ConnectedClient()`,
+ * `context.switchToWs().getClient()`). Read-only: send and disconnect through `RealtimeService`.
+ */
+export interface RealtimeClient {
+  /** Unique id of this connection. */
+  readonly id: string;
+  /** The authenticated user, or `null` for an anonymous connection. */
+  readonly userId: string | null;
+  /** What the authenticator returned as `metadata`. */
+  readonly metadata: Readonly<Record<string, unknown>>;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  readonly connectedAt: Date;
+  /** The negotiated subprotocol (`realtime.v1`), or `''` when the client offered none. */
+  readonly protocol: string;
+  /** The channels this connection is subscribed to. */
+  readonly channels: readonly string[];
+  isSubscribed(channel: string): boolean;
+}

@@ -1,0 +1,146 @@
+import type { RealtimeEnvelope, EnvelopeMetadata, ErrorBody, FrameId, InboundFrame } from './envelope.js';
+import { ErrorCode } from './error-codes.js';
+import { PROTOCOL_LIMITS, isValidChannelName, isValidName } from './limits.js';
+
+export interface DecodeOptions {
+  readonly maxChannelNameLength: number;
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly frame: InboundFrame }
+  | { readonly ok: false; readonly error: ErrorBody; readonly replyTo?: FrameId };
+
+/**
+ * Decodes and validates one client text frame. Never throws: any input gives either a frame whose every field has
+ * the documented type, or a `BAD_REQUEST` error (with `replyTo` when a valid `id` could be read).
+ * The frame is built field by field; unknown and server-only fields (`sender`, `timestamp`, `offset`) are dropped.
+ */
+export function decodeFrame(text: string, options: DecodeOptions): DecodeResult {
+  let parsed: unknown;
+  try {
+    // `JSON.parse` makes a `__proto__` key an own property; a later merge or transform could then change a
+    // prototype. Dropping such keys costs a reviver call per value, so only frames that contain the text pay it.
+    parsed = text.includes('__proto__') ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
+  } catch {
+    return badRequest('Frame is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return badRequest('Frame must be a JSON object');
+  }
+  const raw = parsed as Record<string, unknown>;
+
+  let id: FrameId | undefined;
+  if (raw.id != null) {
+    if (!isValidId(raw.id)) {
+      return badRequest(`"id" must be a string of 1 to ${PROTOCOL_LIMITS.idMaxLength} characters or a safe integer`);
+    }
+    id = raw.id;
+  }
+  const type = raw.type;
+  if (typeof type !== 'string') {
+    return badRequest('"type" must be a string', id);
+  }
+  if (!isValidName(type)) {
+    return badRequest(
+      `"type" must be 1 to ${PROTOCOL_LIMITS.nameMaxLength} letters, digits or "_ . : / -" characters`,
+      id,
+    );
+  }
+
+  let channel: string | undefined;
+  if (raw.channel != null) {
+    if (typeof raw.channel !== 'string' || !isValidChannelName(raw.channel, options.maxChannelNameLength)) {
+      return badRequest(
+        `"channel" must be 1 to ${options.maxChannelNameLength} letters, digits or "_ . : @ = + / -" characters`,
+        id,
+      );
+    }
+    channel = raw.channel;
+  }
+
+  let recipient: string | undefined;
+  if (raw.recipient != null) {
+    if (
+      typeof raw.recipient !== 'string' ||
+      raw.recipient.length === 0 ||
+      raw.recipient.length > PROTOCOL_LIMITS.recipientMaxLength
+    ) {
+      return badRequest(`"recipient" must be a string of 1 to ${PROTOCOL_LIMITS.recipientMaxLength} characters`, id);
+    }
+    recipient = raw.recipient;
+  }
+
+  let event: string | undefined;
+  if (raw.event != null) {
+    if (typeof raw.event !== 'string' || !isValidName(raw.event)) {
+      return badRequest(
+        `"event" must be 1 to ${PROTOCOL_LIMITS.nameMaxLength} letters, digits or "_ . : / -" characters`,
+        id,
+      );
+    }
+    event = raw.event;
+  }
+
+  let metadata: EnvelopeMetadata | undefined;
+  if (raw.metadata != null) {
+    const result = readMetadata(raw.metadata);
+    if (typeof result === 'string') {
+      return badRequest(result, id);
+    }
+    metadata = result;
+  }
+
+  const frame: InboundFrame = { type, id, channel, recipient, event, payload: raw.payload, metadata };
+  return { ok: true, frame };
+}
+
+/** Encodes a server envelope as a text frame. Throws a `TypeError` naming the type when the payload is not JSON. */
+export function encodeEnvelope(envelope: RealtimeEnvelope): string {
+  try {
+    return JSON.stringify(envelope);
+  } catch (error) {
+    throw new TypeError(
+      `Cannot encode a "${envelope.type}" message as JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function isValidId(value: unknown): value is FrameId {
+  if (typeof value === 'string') {
+    return value.length > 0 && value.length <= PROTOCOL_LIMITS.idMaxLength;
+  }
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+function readMetadata(value: unknown): EnvelopeMetadata | string {
+  const problem = `"metadata" must be an object of at most ${PROTOCOL_LIMITS.metadataMaxEntries} string values`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return problem;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > PROTOCOL_LIMITS.metadataMaxEntries) {
+    return problem;
+  }
+  const metadata: Record<string, string> = {};
+  for (const [key, entry] of entries) {
+    if (
+      typeof entry !== 'string' ||
+      key.length > PROTOCOL_LIMITS.metadataKeyMaxLength ||
+      entry.length > PROTOCOL_LIMITS.metadataValueMaxLength
+    ) {
+      return `${problem} (keys up to ${PROTOCOL_LIMITS.metadataKeyMaxLength}, values up to ${PROTOCOL_LIMITS.metadataValueMaxLength} characters)`;
+    }
+    metadata[key] = entry;
+  }
+  return metadata;
+}
+
+function dropProtoKeys(key: string, value: unknown): unknown {
+  return key === '__proto__' ? undefined : value;
+}
+
+function badRequest(message: string, replyTo?: FrameId): DecodeResult {
+  const error: ErrorBody = { code: ErrorCode.BAD_REQUEST, message };
+  return replyTo === undefined ? { ok: false, error } : { ok: false, error, replyTo };
+}

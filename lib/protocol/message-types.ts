@@ -1,0 +1,42 @@
+/** The WebSocket subprotocol of wire protocol v1 (JSON text frames). */
+export const SUBPROTOCOL = 'realtime.v1';
+
+/** Built-in application message types (the vocabulary of the services this library replaces). */
+export const MessageType = {
+  CHAT_PRIVATE: 'chat:private',
+  CHAT_GROUP: 'chat:group',
+  NOTIFICATION: 'notification',
+  ALERT: 'alert',
+  SYSTEM_TYPING: 'system:typing',
+  SYSTEM_PRESENCE: 'system:presence',
+} as const;
+
+/** The message type of a named application event: `event:<name>`. */
+export function eventType(name: string): `event:${string}` {
+  return `event:${name}`;
+}
+
+/** Control frames a client sends; they never reach application handlers. */
+export const ControlType = {
+  SUBSCRIBE: 'subscribe',
+  UNSUBSCRIBE: 'unsubscribe',
+  WHISPER: 'whisper',
+  PRESENCE: 'presence',
+  HISTORY: 'history',
+  PING: 'ping',
+} as const;
+
+export type ControlType = (typeof ControlType)[keyof typeof ControlType];
+
+/** Frames only the server sends. */
+export const ServerFrameType = {
+  ACK: 'ack',
+  ERROR: 'error',
+  SUBSCRIBED: 'subscribed',
+  WHISPER: 'whisper',
+  WELCOME: 'system:welcome',
+  USER_JOINED: 'system:user_joined',
+  USER_LEFT: 'system:user_left',
+  PRESENCE: 'system:presence',
+  PONG: 'pong',
+} as const;

@@ -1,0 +1,10 @@
+/** DI token of the resolved, validated options. */
+export const RESOLVED_OPTIONS = Symbol('realtime:resolved-options');
+/** DI token of this node's id (a prefix of its connection and message ids). */
+export const NODE_ID = Symbol('realtime:node-id');
+
+/** Metadata keys written by the decorators. */
+export const CHANNEL_METADATA = 'realtime:channel';
+export const MESSAGE_METADATA = 'realtime:message';
+/** Nest's key for parameter decorators (`@MessageBody()`, `@ConnectedSocket()` and ours share it). */
+export const ROUTE_ARGS_METADATA = '__routeArguments__';

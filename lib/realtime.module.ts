@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Broker } from './broker/broker.js';
+import { LocalBroker } from './broker/local-broker.js';
+import { ChannelCatalog } from './channels/channel-catalog.js';
+import { ChannelMembership } from './channels/channel-membership.js';
+import { ControlFrames } from './channels/control-frames.js';
+import { ConnectionRegistry } from './connection/connection-registry.js';
+import { LocalDelivery } from './connection/local-delivery.js';
+import { ErrorResponder } from './exceptions/error-responder.js';
+import { NODE_ID, RESOLVED_OPTIONS } from './realtime.constants.js';
+import {
+  ConfigurableRealtimeModule,
+  REALTIME_ASYNC_OPTIONS_TYPE,
+  REALTIME_MODULE_OPTIONS,
+  REALTIME_OPTIONS_TYPE,
+} from './realtime.module-definition.js';
+import {
+  type RealtimeModuleOptions,
+  type ResolvedRealtimeOptions,
+  resolveRealtimeOptions,
+} from './realtime.options.js';
+import { DispatchTable } from './routing/dispatch-table.js';
+import { HandlerPipelineFactory } from './routing/handler-pipeline.factory.js';
+import { InboundDispatcher } from './routing/inbound-dispatcher.js';
+import { LifecycleHooks } from './routing/lifecycle-hooks.js';
+import { MessageDispatcher } from './routing/message-dispatcher.js';
+import { RealtimeMetadataAccessor } from './routing/realtime-metadata.accessor.js';
+import { RealtimeExplorer } from './routing/realtime.explorer.js';
+import { HandshakeAuthenticator } from './server/handshake-authenticator.js';
+import { RealtimeServer } from './server/realtime-server.js';
+import { EnvelopeFactory } from './service/envelope-factory.js';
+import { RealtimeService } from './service/realtime.service.js';
+
+const providers: Provider[] = [
+  {
+    provide: RESOLVED_OPTIONS,
+    useFactory: (options: RealtimeModuleOptions) => resolveRealtimeOptions(options),
+    inject: [REALTIME_MODULE_OPTIONS],
+  },
+  {
+    provide: Broker,
+    useFactory: (options: ResolvedRealtimeOptions) => options.broker ?? new LocalBroker(),
+    inject: [RESOLVED_OPTIONS],
+  },
+  // Prefixes connection and message ids so they are unique across nodes and restarts.
+  { provide: NODE_ID, useFactory: () => randomBytes(5).toString('hex') },
+  ChannelCatalog,
+  ChannelMembership,
+  ControlFrames,
+  ConnectionRegistry,
+  LocalDelivery,
+  ErrorResponder,
+  DispatchTable,
+  HandlerPipelineFactory,
+  InboundDispatcher,
+  LifecycleHooks,
+  MessageDispatcher,
+  RealtimeMetadataAccessor,
+  RealtimeExplorer,
+  HandshakeAuthenticator,
+  RealtimeServer,
+  EnvelopeFactory,
+  RealtimeService,
+];
+
+/**
+ * A WebSocket endpoint with channels, direct messages and broadcasts, routed through Nest's own pipeline.
+ * Global by default (`isGlobal: false` to scope it): inject `RealtimeService` anywhere.
+ *
+ * @example
+ * ```ts
+ * @Module({ imports: [RealtimeModule.forRoot({ path: '/realtime', authenticate: JwtAuthenticator })] })
+ * export class AppModule {}
+ * ```
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers,
+  exports: [RealtimeService, Broker],
+})
+export class RealtimeModule extends ConfigurableRealtimeModule {
+  static forRoot(options: typeof REALTIME_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+
+  static forRootAsync(options: typeof REALTIME_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}

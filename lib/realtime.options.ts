@@ -1,0 +1,197 @@
+import { Broker } from './broker/broker.js';
+import type { AuthenticateFunction, RealtimeAuthenticatorType } from './interfaces/authenticator.interface.js';
+
+/** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. Every limit has a safe default. */
+export interface RealtimeModuleOptions {
+  /** URL path of the WebSocket endpoint. Default `'/realtime'`. */
+  path?: string;
+  /**
+   * Listen on this port instead of sharing the app's HTTP server (`0`: any free port). Needed in an app made with
+   * `NestFactory.createApplicationContext`, which has no HTTP server.
+   */
+  port?: number;
+  /** With `port`: the address to listen on. Default: every interface. */
+  host?: string;
+  /**
+   * Authenticates each handshake: an injectable class implementing `RealtimeAuthenticator` (resolved from the app's
+   * providers, so register it in one of your modules) or a function. Without it every connection is anonymous.
+   */
+  authenticate?: RealtimeAuthenticatorType | AuthenticateFunction;
+  /** How often the server pings each connection. Default 25 000 ms. */
+  heartbeatIntervalMs?: number;
+  /** A connection silent for longer than this (no pong, no frame) is closed with 4001. Default 50 000 ms. */
+  heartbeatTimeoutMs?: number;
+  /** On shutdown, how long connections get to close after the 1001 close frame before they are cut. Default 5 000 ms. */
+  drainTimeoutMs?: number;
+  /** Largest frame accepted; larger ones close the connection with 1009 before they are buffered. Default 64 KiB. */
+  maxPayloadBytes?: number;
+  /** Longest channel name accepted. Default 128. */
+  maxChannelNameLength?: number;
+  /** Delivers messages between nodes. Default: an in-process `LocalBroker`. */
+  broker?: Broker;
+}
+
+/** What `forRootAsync({ useClass })` classes implement. */
+export interface RealtimeOptionsFactory {
+  createRealtimeOptions(): RealtimeModuleOptions | Promise<RealtimeModuleOptions>;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedRealtimeOptions {
+  readonly path: string;
+  readonly port: number | undefined;
+  readonly host: string | undefined;
+  readonly authenticate: RealtimeAuthenticatorType | AuthenticateFunction | undefined;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  readonly maxChannelNameLength: number;
+  readonly broker: Broker | undefined;
+}
+
+export const REALTIME_DEFAULTS = {
+  path: '/realtime',
+  heartbeatIntervalMs: 25_000,
+  heartbeatTimeoutMs: 50_000,
+  drainTimeoutMs: 5_000,
+  maxPayloadBytes: 64 * 1024,
+  maxChannelNameLength: 128,
+} as const;
+
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof RealtimeModuleOptions>([
+  'path',
+  'port',
+  'host',
+  'authenticate',
+  'heartbeatIntervalMs',
+  'heartbeatTimeoutMs',
+  'drainTimeoutMs',
+  'maxPayloadBytes',
+  'maxChannelNameLength',
+  'broker',
+]);
+
+/** Raised at boot for a bad option; the message names the option and the value. */
+export class RealtimeOptionsError extends Error {
+  override readonly name = 'RealtimeOptionsError';
+}
+
+/** Applies defaults and validates; throws {@link RealtimeOptionsError} naming the first bad option. */
+export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefined | null): ResolvedRealtimeOptions {
+  if (options == null || typeof options !== 'object') {
+    throw new RealtimeOptionsError(`RealtimeModule options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new RealtimeOptionsError(
+        `Unknown RealtimeModule option "${key}". Known options: ${[...KNOWN_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const resolved: ResolvedRealtimeOptions = {
+    path: check('path', options.path ?? REALTIME_DEFAULTS.path, isPath, 'a URL path starting with "/"'),
+    port: options.port === undefined ? undefined : check('port', options.port, isPort, 'an integer from 0 to 65535'),
+    host: options.host === undefined ? undefined : check('host', options.host, isNonEmptyString, 'a non-empty string'),
+    authenticate:
+      options.authenticate === undefined
+        ? undefined
+        : check(
+            'authenticate',
+            options.authenticate,
+            (value) => typeof value === 'function',
+            'an injectable class implementing RealtimeAuthenticator, or a function',
+          ),
+    heartbeatIntervalMs: milliseconds(
+      'heartbeatIntervalMs',
+      options.heartbeatIntervalMs ?? REALTIME_DEFAULTS.heartbeatIntervalMs,
+    ),
+    heartbeatTimeoutMs: milliseconds(
+      'heartbeatTimeoutMs',
+      options.heartbeatTimeoutMs ?? REALTIME_DEFAULTS.heartbeatTimeoutMs,
+    ),
+    drainTimeoutMs: milliseconds('drainTimeoutMs', options.drainTimeoutMs ?? REALTIME_DEFAULTS.drainTimeoutMs, 0),
+    maxPayloadBytes: check(
+      'maxPayloadBytes',
+      options.maxPayloadBytes ?? REALTIME_DEFAULTS.maxPayloadBytes,
+      (value) => isInteger(value) && value >= 64 && value <= 256 * 1024 * 1024,
+      'an integer number of bytes from 64 to 268435456',
+    ),
+    maxChannelNameLength: check(
+      'maxChannelNameLength',
+      options.maxChannelNameLength ?? REALTIME_DEFAULTS.maxChannelNameLength,
+      (value) => isInteger(value) && value >= 1 && value <= 1024,
+      'an integer from 1 to 1024',
+    ),
+    broker: options.broker === undefined ? undefined : check('broker', options.broker, isBroker, 'a Broker instance'),
+  };
+  if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
+    throw new RealtimeOptionsError(
+      `Invalid RealtimeModule option "heartbeatTimeoutMs": must be greater than heartbeatIntervalMs ` +
+        `(${resolved.heartbeatIntervalMs}), got ${resolved.heartbeatTimeoutMs}`,
+    );
+  }
+  return resolved;
+}
+
+function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
+  if (!valid(value)) {
+    throw new RealtimeOptionsError(
+      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function milliseconds(name: string, value: number, minimum = 1): number {
+  return check(
+    name,
+    value,
+    (candidate) => isInteger(candidate) && candidate >= minimum && candidate <= 2_147_483_647,
+    `an integer number of milliseconds from ${minimum} to 2147483647`,
+  );
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+function isPort(value: unknown): boolean {
+  return isInteger(value) && value >= 0 && value <= 65535;
+}
+
+function isNonEmptyString(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isPath(value: unknown): boolean {
+  return typeof value === 'string' && value.startsWith('/') && !/[?#\s]/.test(value);
+}
+
+function isBroker(value: unknown): boolean {
+  if (value instanceof Broker) {
+    return true;
+  }
+  // A broker built against another copy of this package is not an instance of this Broker class.
+  const candidate = value as Partial<Record<keyof Broker, unknown>> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    (['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const).every(
+      (method) => typeof candidate[method] === 'function',
+    )
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value);
+  }
+  if (typeof value === 'function') {
+    return `function ${value.name || '(anonymous)'}`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    return value.constructor?.name ? `an instance of ${value.constructor.name}` : 'an object';
+  }
+  return String(value);
+}

@@ -1,0 +1,71 @@
+import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { ChannelCatalog } from '../channels/channel-catalog.js';
+import type { ChannelDefinition, JoinCheck } from '../channels/channel-definition.js';
+import { compileChannelPattern } from '../channels/channel-pattern.js';
+import { DispatchTable } from './dispatch-table.js';
+import { HandlerPipelineFactory } from './handler-pipeline.factory.js';
+import { LifecycleHooks } from './lifecycle-hooks.js';
+import { RealtimeMetadataAccessor } from './realtime-metadata.accessor.js';
+
+/**
+ * Scans the app's providers once, at module init: `@Channel` classes become channel definitions and routes (with
+ * their pipeline proxies built here, never per message); providers with realtime lifecycle hooks are registered.
+ */
+@Injectable()
+export class RealtimeExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: RealtimeMetadataAccessor,
+    private readonly pipelines: HandlerPipelineFactory,
+    private readonly catalog: ChannelCatalog,
+    private readonly table: DispatchTable,
+    private readonly hooks: LifecycleHooks,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance: unknown = wrapper.instance;
+      const metatype = wrapper.metatype;
+      if (!instance || typeof instance !== 'object' || wrapper.isAlias) {
+        continue;
+      }
+      const channel = this.accessor.getChannel(metatype);
+      if (channel && !wrapper.isDependencyTreeStatic()) {
+        throw new Error(
+          `@Channel class ${wrapper.name} must be a singleton: it (or one of its dependencies) is request or transient scoped`,
+        );
+      }
+      if (!wrapper.isDependencyTreeStatic()) {
+        continue;
+      }
+      this.hooks.register(instance);
+      if (channel) {
+        this.#registerChannelClass(instance, metatype as Type, channel.pattern);
+      }
+    }
+  }
+
+  #registerChannelClass(instance: object, classRef: Type, pattern: string | undefined): void {
+    let definition: ChannelDefinition | undefined;
+    if (pattern !== undefined) {
+      const join = this.pipelines.forJoin(instance);
+      const checkJoin: JoinCheck = (client, params, context) => join(client, params, context, 'subscribe');
+      definition = { pattern: compileChannelPattern(pattern), classRef, checkJoin };
+      this.catalog.add(definition);
+    }
+    const prototype = Object.getPrototypeOf(instance) as object;
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const method = (prototype as Record<string, unknown>)[methodName];
+      const types = this.accessor.getMessageTypes(method);
+      if (types.length === 0) {
+        continue;
+      }
+      const handler = this.pipelines.forMessage(instance, methodName);
+      for (const type of types) {
+        this.table.add({ type, definition, handler, name: `${classRef.name}.${methodName}` });
+      }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { ConnectionIdentity } from '../connection/connection.js';
+import type {
+  AuthenticateFunction,
+  RealtimeAuthenticator,
+  RealtimeAuthenticatorType,
+} from '../interfaces/authenticator.interface.js';
+import { PROTOCOL_LIMITS } from '../protocol/limits.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
+import { RealtimeOptionsError, type ResolvedRealtimeOptions } from '../realtime.options.js';
+
+const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: Object.freeze({}) });
+
+/** Runs the app's authenticator on each handshake; resolves to the identity, or null to refuse with 401. */
+@Injectable()
+export class HandshakeAuthenticator implements OnModuleInit {
+  readonly #logger = new Logger('RealtimeModule');
+  #authenticate: AuthenticateFunction | undefined;
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  get anonymous(): boolean {
+    return this.#authenticate === undefined;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const { authenticate } = this.options;
+    if (authenticate === undefined) {
+      return;
+    }
+    if (!isAuthenticatorClass(authenticate)) {
+      this.#authenticate = authenticate;
+      return;
+    }
+    const authenticator = await this.#resolve(authenticate);
+    this.#authenticate = (request) => authenticator.authenticate(request);
+  }
+
+  async authenticate(request: IncomingMessage): Promise<ConnectionIdentity | null> {
+    if (this.#authenticate === undefined) {
+      return ANONYMOUS;
+    }
+    let identity: unknown;
+    try {
+      identity = await this.#authenticate(request);
+    } catch (error) {
+      this.#logger.debug(`Handshake refused: the authenticator threw: ${(error as Error)?.message ?? String(error)}`);
+      return null;
+    }
+    if (identity === null || identity === undefined) {
+      return null;
+    }
+    const { userId, metadata } = identity as { userId?: unknown; metadata?: unknown };
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > PROTOCOL_LIMITS.recipientMaxLength) {
+      this.#logger.error(
+        `Handshake refused: the authenticator returned no valid userId (a string of 1 to ` +
+          `${PROTOCOL_LIMITS.recipientMaxLength} characters), got ${JSON.stringify(userId)}`,
+      );
+      return null;
+    }
+    return {
+      userId,
+      metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {},
+    };
+  }
+
+  async #resolve(type: RealtimeAuthenticatorType): Promise<RealtimeAuthenticator> {
+    try {
+      return this.moduleRef.get(type, { strict: false });
+    } catch {
+      // Not a provider of the app: instantiate it, which works when its dependencies are reachable from here.
+    }
+    try {
+      return await this.moduleRef.create(type);
+    } catch (error) {
+      throw new RealtimeOptionsError(
+        `Invalid RealtimeModule option "authenticate": ${type.name} could not be created ` +
+          `(${(error as Error)?.message ?? String(error)}). Register it in the providers of one of your modules.`,
+      );
+    }
+  }
+}
+
+function isAuthenticatorClass(
+  value: RealtimeAuthenticatorType | AuthenticateFunction,
+): value is RealtimeAuthenticatorType {
+  return typeof (value.prototype as Partial<RealtimeAuthenticator> | undefined)?.authenticate === 'function';
+}

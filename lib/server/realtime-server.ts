@@ -1,0 +1,237 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { ALL_TOPIC, Broker, nodeTopic, userTopic } from '../broker/broker.js';
+import { ChannelMembership } from '../channels/channel-membership.js';
+import { Connection, type ConnectionIdentity } from '../connection/connection.js';
+import { ConnectionRegistry } from '../connection/connection-registry.js';
+import { LocalDelivery } from '../connection/local-delivery.js';
+import { CloseCode } from '../protocol/error-codes.js';
+import { welcomeFrame } from '../protocol/frames.js';
+import { SUBPROTOCOL } from '../protocol/message-types.js';
+import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
+import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
+import { HandshakeAuthenticator } from './handshake-authenticator.js';
+import { Heartbeat } from './heartbeat.js';
+import { rejectHandshake } from './reject-handshake.js';
+import { interceptUpgrades } from './upgrade-interceptor.js';
+
+/**
+ * The WebSocket endpoint: takes upgrades on the app's HTTP server (or its own port), authenticates them, turns
+ * sockets into connections, and drains them on shutdown.
+ */
+@Injectable()
+export class RealtimeServer implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  readonly #logger = new Logger('RealtimeModule');
+  readonly #wss: WebSocketServer;
+  #httpServer: Server | undefined;
+  #ownsHttpServer = false;
+  #detachUpgrades: (() => void) | undefined;
+  #heartbeat: Heartbeat | undefined;
+  #accepting = false;
+  #connectionSequence = 0;
+  #pendingHandshakes = new Set<Duplex>();
+  #drained: (() => void) | undefined;
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+    @Inject(NODE_ID) private readonly nodeId: string,
+    private readonly httpAdapterHost: HttpAdapterHost,
+    private readonly registry: ConnectionRegistry,
+    private readonly broker: Broker,
+    private readonly delivery: LocalDelivery,
+    private readonly authenticator: HandshakeAuthenticator,
+    private readonly inbound: InboundDispatcher,
+    private readonly membership: ChannelMembership,
+    private readonly hooks: LifecycleHooks,
+  ) {
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: options.maxPayloadBytes,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+  }
+
+  /** The address the endpoint listens on: its own port's, or the shared HTTP server's. */
+  address(): AddressInfo | null {
+    const address = this.#httpServer?.address();
+    return address && typeof address === 'object' ? address : null;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.broker.start(this.nodeId, this.delivery.deliver);
+    await this.broker.subscribe(ALL_TOPIC);
+    await this.broker.subscribe(nodeTopic(this.nodeId));
+    this.#httpServer = await this.#resolveHttpServer();
+    this.#detachUpgrades = interceptUpgrades(this.#httpServer, this.options.path, (request, socket, head) => {
+      void this.#handleUpgrade(request, socket, head);
+    });
+    this.#heartbeat = new Heartbeat(this.registry, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    this.#accepting = true;
+    const where = this.#ownsHttpServer ? `port ${this.address()?.port}` : 'the application HTTP server';
+    this.#logger.log(`Realtime endpoint ${this.options.path} on ${where}`);
+    if (this.authenticator.anonymous) {
+      this.#logger.warn('No "authenticate" option: every realtime connection is anonymous. Set one to identify users.');
+    }
+  }
+
+  /** Stops accepting, closes every connection with 1001, and cuts what has not closed after the drain timeout. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.#accepting) {
+      return;
+    }
+    this.#accepting = false;
+    this.#heartbeat?.stop();
+    for (const socket of this.#pendingHandshakes) {
+      socket.destroy();
+    }
+    if (this.registry.size > 0) {
+      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+      for (const connection of this.registry.all()) {
+        connection.close(CloseCode.GOING_AWAY, 'Server shutting down');
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.drainTimeoutMs)));
+      await Promise.race([drained, timedOut]);
+      clearTimeout(timer);
+      for (const connection of this.registry.all()) {
+        connection.terminate();
+      }
+      await drained;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.beforeApplicationShutdown();
+    this.#detachUpgrades?.();
+    this.#detachUpgrades = undefined;
+    await this.broker.close();
+    if (this.#ownsHttpServer && this.#httpServer) {
+      const server = this.#httpServer;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  async #resolveHttpServer(): Promise<Server> {
+    if (this.options.port === undefined) {
+      const server = this.httpAdapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+      if (!server) {
+        throw new Error(
+          'RealtimeModule found no HTTP server to share (an application context has none): set the "port" option',
+        );
+      }
+      return server;
+    }
+    const server = createServer((_request, response) => {
+      response.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+      response.end(`This port serves WebSocket connections at ${this.options.path}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#ownsHttpServer = true;
+    return server;
+  }
+
+  async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (!this.#accepting) {
+      rejectHandshake(socket, 503, 'Server is shutting down');
+      return;
+    }
+    // Until ws takes the socket over, an error on it (a reset during authentication) must not crash the process.
+    const ignoreError = (): void => undefined;
+    socket.on('error', ignoreError);
+    this.#pendingHandshakes.add(socket);
+    let identity: ConnectionIdentity | null;
+    try {
+      identity = await this.authenticator.authenticate(request);
+    } finally {
+      this.#pendingHandshakes.delete(socket);
+    }
+    if (!this.#accepting || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    if (identity === null) {
+      rejectHandshake(socket, 401, 'Unauthorized');
+      return;
+    }
+    socket.off('error', ignoreError);
+    const accepted = identity;
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, accepted));
+  }
+
+  #accept(socket: WebSocket, request: IncomingMessage, identity: ConnectionIdentity): void {
+    const id = `${this.nodeId}.${(++this.#connectionSequence).toString(36)}`;
+    const connection = new Connection(id, socket, identity, request.socket.remoteAddress ?? '');
+    if (this.registry.add(connection) && connection.userId !== null) {
+      this.#watch(userTopic(connection.userId));
+    }
+    socket.on('message', (data, isBinary) => {
+      connection.lastSeenAt = Date.now();
+      this.inbound.handle(connection, data, isBinary);
+    });
+    socket.on('pong', () => {
+      connection.lastSeenAt = Date.now();
+    });
+    socket.on('error', (error) => {
+      this.#logger.debug(`[${connection.id}] socket error: ${error.message}`);
+    });
+    socket.once('close', (code, reason) => {
+      void this.#release(connection, code, reason.toString());
+    });
+    connection.sendEnvelope(
+      welcomeFrame(
+        { connectionId: id, userId: connection.userId, heartbeatMs: this.options.heartbeatIntervalMs },
+        Date.now(),
+      ),
+    );
+    void this.hooks.connected(connection);
+  }
+
+  async #release(connection: Connection, code: number, reason: string): Promise<void> {
+    connection.markClosed();
+    try {
+      await this.membership.leaveAll(connection);
+    } catch (error) {
+      this.#logger.error(`[${connection.id}] leaving channels failed`, (error as Error)?.stack);
+    }
+    if (this.registry.remove(connection) && connection.userId !== null) {
+      this.#unwatch(userTopic(connection.userId));
+    }
+    if (this.registry.size === 0) {
+      this.#drained?.();
+    }
+    await this.hooks.disconnected(connection, { code, reason });
+  }
+
+  #watch(topic: string): void {
+    this.broker.subscribe(topic).catch((error: unknown) => {
+      this.#logger.error(`Broker subscription to ${topic} failed`, (error as Error)?.stack);
+    });
+  }
+
+  #unwatch(topic: string): void {
+    this.broker.unsubscribe(topic).catch((error: unknown) => {
+      this.#logger.error(`Broker unsubscription from ${topic} failed`, (error as Error)?.stack);
+    });
+  }
+}

@@ -1,0 +1,167 @@
+import type { AddressInfo } from 'node:net';
+import { Inject, Injectable } from '@nestjs/common';
+import { Broker } from '../broker/broker.js';
+import { ChannelCatalog } from '../channels/channel-catalog.js';
+import { ChannelMembership } from '../channels/channel-membership.js';
+import { ConnectionRegistry } from '../connection/connection-registry.js';
+import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeEnvelope } from '../protocol/envelope.js';
+import { CloseCode, isSendableCloseCode } from '../protocol/error-codes.js';
+import { subscribedFrame } from '../protocol/frames.js';
+import { isValidChannelName } from '../protocol/limits.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import { RealtimeServer } from '../server/realtime-server.js';
+import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
+
+export interface SendOptions {
+  /** Connection ids that must not receive the message (the sender's own connection, typically). */
+  readonly except?: string | readonly string[];
+}
+
+export type DisconnectTarget = { readonly connectionId: string } | { readonly userId: string };
+
+export interface DisconnectOptions {
+  /** WebSocket close code. Default 1008 (policy violation). */
+  readonly code?: number;
+  readonly reason?: string;
+}
+
+/**
+ * The realtime API for server code: send, broadcast, subscribe on behalf of connections, disconnect, and query
+ * connections. Sends are completed (`id`, `timestamp`, `sender`), encoded once, and published through the
+ * `Broker`, so they reach every node; they resolve to the envelope that was sent.
+ *
+ * Connection queries (`getConnection`, ...) see this node's connections.
+ */
+@Injectable()
+export class RealtimeService {
+  constructor(
+    private readonly broker: Broker,
+    private readonly registry: ConnectionRegistry,
+    private readonly membership: ChannelMembership,
+    private readonly catalog: ChannelCatalog,
+    private readonly envelopes: EnvelopeFactory,
+    private readonly server: RealtimeServer,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+  ) {}
+
+  /** Where the WebSocket endpoint listens (its own port's address with `port`, else the app's); null before start. */
+  getAddress(): AddressInfo | null {
+    return this.server.address();
+  }
+
+  /** Sends to one connection. */
+  async sendToConnection<T>(connectionId: string, message: RealtimeMessage<T>): Promise<RealtimeEnvelope<T>> {
+    requireString('connectionId', connectionId);
+    const { envelope, frame } = this.envelopes.complete(message);
+    await this.broker.publish({ kind: 'connection', connectionId, frame });
+    return envelope;
+  }
+
+  /** Sends to every connection (every device) of a user. */
+  async sendToUser<T>(
+    userId: string,
+    message: RealtimeMessage<T>,
+    options?: SendOptions,
+  ): Promise<RealtimeEnvelope<T>> {
+    requireString('userId', userId);
+    const { envelope, frame } = this.envelopes.complete(message);
+    await this.broker.publish({ kind: 'user', userId, frame, except: exceptList(options) });
+    return envelope;
+  }
+
+  /** Sends to every subscriber of a channel; the envelope's `channel` is set to it. */
+  async broadcastToChannel<T>(
+    channel: string,
+    message: RealtimeMessage<T>,
+    options?: SendOptions,
+  ): Promise<RealtimeEnvelope<T>> {
+    this.#requireChannel(channel);
+    const { envelope, frame } = this.envelopes.complete(message, channel);
+    await this.broker.publish({ kind: 'channel', channel, frame, except: exceptList(options) });
+    return envelope;
+  }
+
+  /** Sends to every connection. */
+  async broadcastAll<T>(message: RealtimeMessage<T>, options?: SendOptions): Promise<RealtimeEnvelope<T>> {
+    const { envelope, frame } = this.envelopes.complete(message);
+    await this.broker.publish({ kind: 'all', frame, except: exceptList(options) });
+    return envelope;
+  }
+
+  /**
+   * Subscribes a connection of this node to any channel, declared or not (no join check runs: server code decides).
+   * The client gets a `subscribed` frame. Resolves to false when the connection is not here or already subscribed.
+   */
+  async subscribe(connectionId: string, channel: string): Promise<boolean> {
+    this.#requireChannel(channel);
+    const connection = this.registry.get(connectionId);
+    if (!connection || !(await this.membership.join(connection, channel, this.catalog.bind(channel)))) {
+      return false;
+    }
+    connection.sendEnvelope(subscribedFrame(channel));
+    return true;
+  }
+
+  /** Removes a connection of this node from a channel. Resolves to false when it was not subscribed. */
+  async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
+    this.#requireChannel(channel);
+    const connection = this.registry.get(connectionId);
+    return connection ? this.membership.leave(connection, channel) : false;
+  }
+
+  /** Closes one connection, or every connection of a user, on every node. */
+  async disconnect(target: DisconnectTarget, options: DisconnectOptions = {}): Promise<void> {
+    const code = options.code ?? CloseCode.POLICY_VIOLATION;
+    if (!isSendableCloseCode(code)) {
+      throw new TypeError(`Invalid close code ${String(code)}: use 1000, 1001-1014 (not 1004-1006) or 3000-4999`);
+    }
+    const reason = options.reason ?? 'Disconnected by the server';
+    if (Buffer.byteLength(reason) > 123) {
+      throw new TypeError('A close reason is at most 123 bytes');
+    }
+    if ('userId' in target) {
+      requireString('userId', target.userId);
+    } else {
+      requireString('connectionId', target.connectionId);
+    }
+    await this.broker.publish({ kind: 'disconnect', target, code, reason });
+  }
+
+  getConnection(connectionId: string): RealtimeClient | undefined {
+    return this.registry.get(connectionId);
+  }
+
+  getConnections(): RealtimeClient[] {
+    return [...this.registry.all()];
+  }
+
+  getUserConnections(userId: string): RealtimeClient[] {
+    return [...this.registry.ofUser(userId)];
+  }
+
+  getChannelConnections(channel: string): RealtimeClient[] {
+    return [...this.registry.inChannel(channel)];
+  }
+
+  #requireChannel(channel: string): void {
+    if (typeof channel !== 'string' || !isValidChannelName(channel, this.options.maxChannelNameLength)) {
+      throw new TypeError(
+        `Invalid channel name ${JSON.stringify(channel)}: expected 1 to ${this.options.maxChannelNameLength} ` +
+          `letters, digits or "_ . : @ = + / -" characters`,
+      );
+    }
+  }
+}
+
+function requireString(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`Invalid ${name} ${JSON.stringify(value)}: expected a non-empty string`);
+  }
+}
+
+function exceptList(options: SendOptions | undefined): readonly string[] | undefined {
+  const except = options?.except;
+  return typeof except === 'string' ? [except] : except;
+}

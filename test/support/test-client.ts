@@ -1,0 +1,166 @@
+import { WebSocket, type ClientOptions } from 'ws';
+
+/** A frame as the test receives it: plain JSON. */
+export interface Frame {
+  type: string;
+  id?: string | number;
+  channel?: string;
+  sender?: string | null;
+  timestamp?: number;
+  replyTo?: string | number;
+  error?: { code: string; message: string; details?: unknown };
+  payload?: unknown;
+  metadata?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface ConnectOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  protocols?: string | string[];
+  /** ws answers pings by itself unless this is false (to simulate a dead peer). */
+  autoPong?: boolean;
+  path?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+let requestSequence = 0;
+
+/**
+ * A real `ws` client for tests. Every frame received is queued; `next()` takes the first that matches, waiting for
+ * it when it has not arrived. No sleeps: tests move on frames and events, with a timeout that fails loudly.
+ */
+export class TestClient {
+  readonly #queue: Frame[] = [];
+  readonly #waiters: { match: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  welcome!: Frame;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => this.#receive(JSON.parse(data.toString()) as Frame));
+    this.closed = new Promise((resolve) => {
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+  }
+
+  /** Opens a connection and waits for `system:welcome`. */
+  static async connect(baseUrl: string, options: ConnectOptions = {}): Promise<TestClient> {
+    const client = TestClient.open(baseUrl, options);
+    await new Promise<void>((resolve, reject) => {
+      client.socket.once('open', () => resolve());
+      client.socket.once('error', reject);
+      client.socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`Handshake refused with HTTP ${response.statusCode}`)),
+      );
+    });
+    client.welcome = await client.next((frame) => frame.type === 'system:welcome');
+    return client;
+  }
+
+  /** Creates the socket without waiting (for tests of refused handshakes). */
+  static open(baseUrl: string, options: ConnectOptions = {}): TestClient {
+    const url = new URL(options.path ?? '/realtime', baseUrl);
+    if (options.token !== undefined) {
+      url.searchParams.set('token', options.token);
+    }
+    const clientOptions: ClientOptions = { headers: options.headers, autoPong: options.autoPong ?? true };
+    return new TestClient(new WebSocket(url, options.protocols ?? 'realtime.v1', clientOptions));
+  }
+
+  /** Resolves to the HTTP status of a refused handshake; rejects if the handshake succeeds. */
+  static async refusal(baseUrl: string, options: ConnectOptions = {}): Promise<{ status: number; body: string }> {
+    const client = TestClient.open(baseUrl, options);
+    return new Promise((resolve, reject) => {
+      client.socket.once('open', () => {
+        client.socket.close();
+        reject(new Error('Handshake was accepted'));
+      });
+      client.socket.once('unexpected-response', (_request, response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      client.socket.once('error', (error) => {
+        if (!String(error.message).includes('Unexpected server response')) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  get connectionId(): string {
+    return (this.welcome.payload as { connectionId: string }).connectionId;
+  }
+
+  send(frame: object | string): void {
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Takes the first queued frame matching `match` (any frame by default), waiting for it if needed. */
+  next(match: (frame: Frame) => boolean = () => true, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Frame> {
+    const index = this.#queue.findIndex(match);
+    if (index !== -1) {
+      return Promise.resolve(this.#queue.splice(index, 1)[0]);
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (frame: Frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(new Error(`No matching frame within ${timeoutMs} ms; queued: ${JSON.stringify(this.#queue)}`));
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Takes the next frame of a type. */
+  nextOfType(type: string): Promise<Frame> {
+    return this.next((frame) => frame.type === type);
+  }
+
+  /** Sends a frame with an id and resolves to the frame answering it (`ack`, `error`, `subscribed`, `pong`). */
+  request(frame: Record<string, unknown>): Promise<Frame> {
+    const id = (frame.id as string | undefined) ?? `r${++requestSequence}`;
+    this.send({ ...frame, id });
+    return this.next((candidate) => candidate.replyTo === id);
+  }
+
+  async subscribe(channel: string): Promise<Frame> {
+    return this.request({ type: 'subscribe', channel });
+  }
+
+  /**
+   * Round-trips a ping. The server writes to a socket in order, so every frame it sent to this client before
+   * answering is in the queue once this resolves: the way to assert that something did NOT arrive.
+   */
+  async sync(): Promise<void> {
+    await this.request({ type: 'ping' });
+  }
+
+  /** The queued frames not taken yet (after `sync()`, everything the server had sent). */
+  pending(match: (frame: Frame) => boolean = () => true): Frame[] {
+    return this.#queue.filter(match);
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) {
+      return;
+    }
+    this.socket.close();
+    await this.closed;
+  }
+
+  #receive(frame: Frame): void {
+    const index = this.#waiters.findIndex((waiter) => waiter.match(frame));
+    if (index !== -1) {
+      this.#waiters.splice(index, 1)[0].resolve(frame);
+      return;
+    }
+    this.#queue.push(frame);
+  }
+}
