@@ -1,0 +1,234 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { createSampleApp } from '../../sample/app.js';
+import { type Frame, TestClient } from '../support/test-client.js';
+
+const ofType =
+  (type: string) =>
+  (frame: Frame): boolean =>
+    frame.type === type;
+
+describe('sample app', () => {
+  let app: INestApplication;
+  let url: string;
+  const open: TestClient[] = [];
+
+  async function token(user: string): Promise<string> {
+    const response = await fetch(`${url}/api/token?user=${encodeURIComponent(user)}`);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { token: string }).token;
+  }
+
+  async function connect(user: string): Promise<TestClient> {
+    const client = await TestClient.connect(url, { token: await token(user) });
+    open.push(client);
+    return client;
+  }
+
+  async function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  }
+
+  beforeAll(async () => {
+    app = await createSampleApp({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await Promise.all(open.map((client) => client.close()));
+    await app.close();
+  });
+
+  describe('GET /api/token', () => {
+    it('issues a signed token that the WebSocket endpoint accepts', async () => {
+      const client = await connect('alice');
+      expect(client.welcome.payload).toMatchObject({ userId: 'alice' });
+    });
+
+    it.each(['', 'has space', 'x'.repeat(33), 'semi;colon'])('answers 400 to the name %j', async (name) => {
+      const response = await fetch(`${url}/api/token?user=${encodeURIComponent(name)}`);
+      expect(response.status).toBe(400);
+    });
+  });
+
+  describe('WebSocket /realtime', () => {
+    it('refuses a missing, forged or expired token with 401', async () => {
+      expect((await TestClient.refusal(url)).status).toBe(401);
+      const forged = await new JwtService({ secret: 'not-the-secret' }).signAsync({ sub: 'alice' });
+      expect((await TestClient.refusal(url, { token: forged })).status).toBe(401);
+      const expired = await app.get(JwtService).signAsync({ sub: 'alice' }, { expiresIn: -10 });
+      expect((await TestClient.refusal(url, { token: expired })).status).toBe(401);
+    });
+
+    it('accepts the token in an Authorization: Bearer header', async () => {
+      const client = await TestClient.connect(url, { headers: { Authorization: `Bearer ${await token('bob')}` } });
+      open.push(client);
+      expect(client.welcome.payload).toMatchObject({ userId: 'bob' });
+    });
+  });
+
+  describe('room:{roomId}', () => {
+    it('broadcasts chat:group to the room with the server-set sender, and acks with the message id', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      const outsider = await connect('carol');
+      await alice.subscribe('room:lobby');
+      await bob.subscribe('room:lobby');
+      const ack = await alice.request({
+        type: 'chat:group',
+        channel: 'room:lobby',
+        payload: { text: 'hello room' },
+        sender: 'mallory',
+      });
+      const received = await bob.next(ofType('chat:group'));
+      expect(received).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hello room' } });
+      expect(ack.payload).toEqual({ id: received.id });
+      await outsider.sync();
+      expect(outsider.pending(ofType('chat:group'))).toEqual([]);
+    });
+
+    it.each([
+      ['an empty text', { text: '' }],
+      ['a text over 2000 characters', { text: 'x'.repeat(2001) }],
+      ['a number', { text: 5 }],
+      ['no payload', undefined],
+    ])('answers VALIDATION_FAILED to %s', async (_case, payload) => {
+      const alice = await connect('alice');
+      await alice.subscribe('room:validation');
+      const reply = await alice.request({ type: 'chat:group', channel: 'room:validation', payload });
+      expect(reply.error?.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('refuses chat:group from a client that did not join', async () => {
+      const alice = await connect('alice');
+      const reply = await alice.request({ type: 'chat:group', channel: 'room:other', payload: { text: 'x' } });
+      expect(reply.error?.code).toBe('NOT_SUBSCRIBED');
+    });
+  });
+
+  describe('chat:private', () => {
+    it("reaches every device of the recipient and the sender's other devices", async () => {
+      const alicePhone = await connect('alice');
+      const aliceLaptop = await connect('alice');
+      const bobPhone = await connect('bob');
+      const bobLaptop = await connect('bob');
+      const ack = await alicePhone.request({ type: 'chat:private', recipient: 'bob', payload: { text: 'psst' } });
+      expect(ack.type).toBe('ack');
+      for (const device of [bobPhone, bobLaptop, aliceLaptop]) {
+        expect(await device.next(ofType('chat:private'))).toMatchObject({
+          sender: 'alice',
+          payload: { text: 'psst', recipient: 'bob' },
+        });
+      }
+      await alicePhone.sync();
+      expect(alicePhone.pending(ofType('chat:private'))).toEqual([]);
+    });
+
+    it('answers VALIDATION_FAILED without a valid recipient', async () => {
+      const alice = await connect('alice');
+      const reply = await alice.request({ type: 'chat:private', payload: { text: 'to whom?' } });
+      expect(reply.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'recipient' } });
+    });
+  });
+
+  describe('REST', () => {
+    it('POST /api/notify sends a notification to every device of the user', async () => {
+      const one = await connect('dana');
+      const two = await connect('dana');
+      const { status, json } = await post('/api/notify', { user: 'dana', title: 'Hi', body: 'There' });
+      expect(status).toBe(202);
+      for (const device of [one, two]) {
+        const notification = await device.next(ofType('notification'));
+        expect(notification).toMatchObject({ payload: { title: 'Hi', body: 'There' }, sender: null });
+        expect(json).toEqual({ id: notification.id });
+      }
+    });
+
+    it('POST /api/alert sends an alert to everyone', async () => {
+      const one = await connect('erin');
+      const two = await connect('frank');
+      expect((await post('/api/alert', { title: 'Heads up', body: 'Deploying' })).status).toBe(202);
+      for (const client of [one, two]) {
+        expect((await client.next(ofType('alert'))).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
+      }
+    });
+
+    it('POST /api/events/:name publishes event:<name> to events:<name>', async () => {
+      const listener = await connect('gina');
+      expect((await listener.subscribe('events:deploys')).type).toBe('subscribed');
+      const { status } = await post('/api/events/deploys', { version: '1.2.3', tags: ['a'] });
+      expect(status).toBe(202);
+      expect(await listener.next(ofType('event:deploys'))).toMatchObject({
+        channel: 'events:deploys',
+        payload: { version: '1.2.3', tags: ['a'] },
+      });
+    });
+
+    it.each([
+      ['/api/notify', { user: 'has space', title: 't', body: 'b' }],
+      ['/api/notify', { user: 'dana', title: '', body: 'b' }],
+      ['/api/alert', { title: 't' }],
+      ['/api/events/bad%20name', { a: 1 }],
+    ])('answers 400 to a bad %s body', async (path, body) => {
+      expect((await post(path, body)).status).toBe(400);
+    });
+  });
+});
+
+describe('npm run sample', () => {
+  let child: ChildProcess;
+  let output = '';
+
+  beforeAll(() => {
+    child = spawn('npm', ['run', 'sample'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: { ...process.env, PORT: '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  });
+
+  afterAll(() => {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('builds and starts the sample, which drains its clients on SIGTERM', async () => {
+    const listening = await waitForOutput(() =>
+      /\[Nest\] (\d+) .*Sample chat listening on (http:\/\/\S+)/.exec(output),
+    );
+    const [, pid, url] = listening;
+    const { token } = (await (await fetch(`${url}/api/token?user=smoke`)).json()) as { token: string };
+    const client = await TestClient.connect(url, { token });
+    expect((await client.subscribe('room:smoke')).type).toBe('subscribed');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(Number(pid), 'SIGTERM');
+    expect(await client.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
+    await exited;
+  }, 60_000);
+
+  function waitForOutput(match: () => RegExpExecArray | null): Promise<RegExpExecArray> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = match();
+        if (found) {
+          child.stdout?.off('data', check);
+          resolve(found);
+        }
+      };
+      child.stdout?.on('data', check);
+      child.once('exit', (code) => reject(new Error(`npm run sample exited with ${code}:\n${output}`)));
+      check();
+    });
+  }
+});
