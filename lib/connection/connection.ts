@@ -1,8 +1,18 @@
-import { WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import type { ChannelBinding } from '../channels/channel-definition.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
 import { encodeEnvelope } from '../protocol/codec.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
+
+/** A frame that arrived while an earlier one of the same connection was still being handled. */
+export interface DeferredFrame {
+  readonly data: RawData;
+  readonly isBinary: boolean;
+}
+
+/** Past this many deferred frames the socket stops reading, so a pipelining client is slowed by TCP, not buffered. */
+const BACKLOG_PAUSE = 64;
+const BACKLOG_RESUME = 16;
 
 export interface ConnectionIdentity {
   readonly userId: string | null;
@@ -21,6 +31,9 @@ export class Connection implements RealtimeClient {
   readonly #socket: WebSocket;
   readonly #subscriptions = new Map<string, ChannelBinding>();
   #closed = false;
+  /** True while a frame of this connection is being handled: frames are handled one at a time, in order. */
+  handling = false;
+  #backlog: DeferredFrame[] | undefined;
 
   constructor(
     readonly id: string,
@@ -95,5 +108,31 @@ export class Connection implements RealtimeClient {
 
   markClosed(): void {
     this.#closed = true;
+    this.#backlog = undefined;
+  }
+
+  /** Keeps a frame until the one being handled is done. */
+  defer(data: RawData, isBinary: boolean): void {
+    const backlog = (this.#backlog ??= []);
+    backlog.push({ data, isBinary });
+    if (backlog.length >= BACKLOG_PAUSE && !this.#socket.isPaused) {
+      this.#socket.pause();
+    }
+  }
+
+  /** The next deferred frame, in arrival order. */
+  takeDeferred(): DeferredFrame | undefined {
+    const backlog = this.#backlog;
+    if (backlog === undefined) {
+      return undefined;
+    }
+    const next = backlog.shift();
+    if (backlog.length === 0) {
+      this.#backlog = undefined;
+    }
+    if (backlog.length <= BACKLOG_RESUME && this.#socket.isPaused && !this.#closed) {
+      this.#socket.resume();
+    }
+    return next;
   }
 }

@@ -10,7 +10,13 @@ import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { MessageDispatcher } from './message-dispatcher.js';
 
-/** Every inbound frame starts here: decode and validate, then control frames or application handlers. */
+/**
+ * Every inbound frame starts here: decode and validate, then control frames or application handlers.
+ *
+ * Frames of one connection are handled one at a time, in arrival order: a client may send `subscribe` and then a
+ * message to that channel without waiting, and two messages from one client are never reordered by async handlers.
+ * Frames that arrive meanwhile wait in the connection's bounded backlog.
+ */
 @Injectable()
 export class InboundDispatcher {
   readonly #logger = new Logger('RealtimeModule');
@@ -25,38 +31,69 @@ export class InboundDispatcher {
     this.#decodeOptions = { maxChannelNameLength: options.maxChannelNameLength };
   }
 
-  handle(connection: Connection, data: RawData, isBinary: boolean): void {
+  receive(connection: Connection, data: RawData, isBinary: boolean): void {
+    if (connection.handling) {
+      connection.defer(data, isBinary);
+      return;
+    }
+    this.#run(connection, data, isBinary);
+  }
+
+  /** Handles one frame; when that takes async work, the connection stays busy until it is done. */
+  #run(connection: Connection, data: RawData, isBinary: boolean): void {
+    const pending = this.#handle(connection, data, isBinary);
+    if (pending === undefined) {
+      return;
+    }
+    connection.handling = true;
+    pending.then(
+      () => this.#next(connection),
+      (error: unknown) => {
+        // The handlers answer their own errors; this only catches a bug escaping as an unhandled rejection.
+        this.#logger.error(`[${connection.id}] unhandled error while handling a frame`, (error as Error)?.stack);
+        this.#next(connection);
+      },
+    );
+  }
+
+  #next(connection: Connection): void {
+    connection.handling = false;
+    let deferred = connection.takeDeferred();
+    while (deferred !== undefined) {
+      this.#run(connection, deferred.data, deferred.isBinary);
+      if (connection.handling) {
+        return;
+      }
+      deferred = connection.takeDeferred();
+    }
+  }
+
+  /** Returns a promise when the frame needs async work, undefined when it was handled at once. */
+  #handle(connection: Connection, data: RawData, isBinary: boolean): Promise<void> | undefined {
     if (isBinary) {
       this.errors.refuse(connection, {
         code: ErrorCode.BAD_REQUEST,
         message: 'Binary frames are not part of realtime.v1: send JSON text frames',
       });
-      return;
+      return undefined;
     }
     const decoded = decodeFrame(rawDataToString(data), this.#decodeOptions);
     if (!decoded.ok) {
       this.errors.refuse(connection, decoded.error, decoded.replyTo);
-      return;
+      return undefined;
     }
     const { frame } = decoded;
-    let handling: Promise<void> | undefined;
     switch (frame.type) {
       case ControlType.SUBSCRIBE:
-        handling = this.control.subscribe(connection, frame);
-        break;
+        return this.control.subscribe(connection, frame);
       case ControlType.UNSUBSCRIBE:
-        handling = this.control.unsubscribe(connection, frame);
-        break;
+        return this.control.unsubscribe(connection, frame);
       case ControlType.PING:
         this.control.ping(connection, frame);
-        break;
+        return undefined;
       default:
-        handling = this.messages.dispatch(connection, frame);
+        return this.messages.dispatch(connection, frame);
     }
-    // The handlers answer their own errors; this only guards against a bug escaping as an unhandled rejection.
-    handling?.catch((error: unknown) => {
-      this.#logger.error(`[${connection.id}] unhandled error for a "${frame.type}" frame`, (error as Error)?.stack);
-    });
   }
 }
 

@@ -187,7 +187,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     }
     socket.on('message', (data, isBinary) => {
       connection.lastSeenAt = Date.now();
-      this.inbound.handle(connection, data, isBinary);
+      this.inbound.receive(connection, data, isBinary);
     });
     socket.on('pong', () => {
       connection.lastSeenAt = Date.now();

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
+import { ErrorCode } from 'nestjs-realtime';
+import type { WebSocket } from 'ws';
+import { joinLobby } from '../quickstart/client.js';
+import type { Frame } from '../support/test-client.js';
+
+const root = new URL('../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
+
+describe('README', () => {
+  it.each(['room.channel.ts', 'jwt.authenticator.ts', 'app.module.ts', 'client.ts'])(
+    'shows test/quickstart/%s verbatim',
+    (file) => {
+      const source = readFileSync(new URL(`test/quickstart/${file}`, root), 'utf8').trimEnd();
+      expect(readme).toContain(source);
+    },
+  );
+
+  it('lists every error code exactly once in its table', () => {
+    const rows = readme.split('\n').filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
+    const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);
+    expect(codes.sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+});
+
+describe('quickstart', () => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    process.env.JWT_SECRET = 'quickstart-test-secret';
+    const { AppModule } = (await import('../quickstart/app.module.js'));
+    app = await NestFactory.create(AppModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = (await app.getUrl()).replace('http', 'ws');
+  });
+
+  afterAll(async () => {
+    await app.close();
+    delete process.env.JWT_SECRET;
+  });
+
+  it('works when pasted: the client joins the lobby, chats and gets its ack', async () => {
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const token = await app.get(JwtService).signAsync({ sub: 'alice' });
+    const socket: WebSocket = joinLobby(url, token);
+    const frames: Frame[] = [];
+    const ack = await new Promise<Frame>((resolve) => {
+      socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as Frame;
+        frames.push(frame);
+        if (frame.type === 'ack' && frame.replyTo === 2) {
+          resolve(frame);
+        }
+      });
+    });
+    expect(frames.map((frame) => frame.type)).toEqual(['system:welcome', 'subscribed', 'chat:group', 'ack']);
+    expect(frames[2]).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hi' } });
+    expect(ack.payload).toEqual({ id: frames[2].id });
+    socket.close();
+  });
+
+  it('refuses a handshake without a valid token', async () => {
+    const { TestClient } = await import('../support/test-client.js');
+    expect((await TestClient.refusal(url.replace('ws', 'http'), { token: 'nope' })).status).toBe(401);
+  });
+});

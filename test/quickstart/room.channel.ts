@@ -1,0 +1,41 @@
+import { ValidationPipe } from '@nestjs/common';
+import { IsString, Length } from 'class-validator';
+import {
+  Channel,
+  ChannelName,
+  ConnectedClient,
+  OnMessage,
+  Payload,
+  type RealtimeClient,
+  RealtimeService,
+} from 'nestjs-realtime';
+
+class ChatMessage {
+  @IsString()
+  @Length(1, 500)
+  text!: string;
+}
+
+@Channel('room:{roomId}')
+export class RoomChannel {
+  constructor(private readonly realtime: RealtimeService) {}
+
+  // Optional: who may subscribe. Class guards (@UseGuards) run too.
+  canJoin(client: RealtimeClient, params: { roomId: string }) {
+    return params.roomId !== 'staff' || client.userId === 'admin';
+  }
+
+  @OnMessage('chat:group')
+  async send(
+    @Payload(new ValidationPipe()) message: ChatMessage,
+    @ConnectedClient() client: RealtimeClient,
+    @ChannelName() channel: string,
+  ) {
+    const sent = await this.realtime.broadcastToChannel(channel, {
+      type: 'chat:group',
+      payload: { text: message.text },
+      sender: client.userId,
+    });
+    return { id: sent.id }; // the ack the client receives
+  }
+}
