@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { ErrorCode } from 'nestjs-realtime';
@@ -33,7 +33,7 @@ describe('quickstart', () => {
 
   beforeAll(async () => {
     process.env.JWT_SECRET = 'quickstart-test-secret';
-    const { AppModule } = (await import('../quickstart/app.module.js'));
+    const { AppModule } = await import('../quickstart/app.module.js');
     app = await NestFactory.create(AppModule, { logger: false });
     await app.listen(0, '127.0.0.1');
     url = (await app.getUrl()).replace('http', 'ws');
