@@ -6,8 +6,9 @@ import type { IncomingMessage } from 'node:http';
  */
 export function getHandshakeToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
-  if (typeof header === 'string' && header.startsWith('Bearer ')) {
-    const token = header.slice('Bearer '.length).trim();
+  // The auth scheme is case-insensitive (RFC 7235).
+  if (typeof header === 'string' && header.slice(0, 7).toLowerCase() === 'bearer ') {
+    const token = header.slice(7).trim();
     if (token) {
       return token;
     }

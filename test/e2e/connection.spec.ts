@@ -88,8 +88,12 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
     });
 
     it('accepts a Bearer token in the Authorization header', async () => {
-      const client = await connect('ignored', { headers: { Authorization: 'Bearer dana' } });
+      const client = await TestClient.connect(server.url, { headers: { Authorization: 'Bearer dana' } });
+      open.push(client);
       expect(client.welcome.payload).toMatchObject({ userId: 'dana' });
+      const lower = await TestClient.connect(server.url, { headers: { authorization: 'bearer eve' } });
+      open.push(lower);
+      expect(lower.welcome.payload).toMatchObject({ userId: 'eve' });
     });
 
     it('welcomes with the connection id, the user and the heartbeat interval', async () => {

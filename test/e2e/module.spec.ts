@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   type CallHandler,
   type CanActivate,
+  type ExceptionFilter,
   type ExecutionContext,
   Injectable,
   type INestApplicationContext,
@@ -334,6 +335,12 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
     }
   }
 
+  class ShoutFilter implements ExceptionFilter {
+    catch(exception: Error): unknown {
+      return exception.message === 'shout' ? { filtered: 'SHOUT' } : undefined;
+    }
+  }
+
   class TagInterceptor implements NestInterceptor {
     intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
       return next.handle().pipe(map((value: unknown) => ({ tagged: value })));
@@ -346,6 +353,11 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
     count(@Payload() body: CountDto) {
       return body.count + 1;
     }
+
+    @OnMessage('shout')
+    shout(): never {
+      throw new Error('shout');
+    }
   }
 
   @Module({
@@ -356,10 +368,11 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
   })
   class GlobalsModule {}
 
-  it('runs APP_GUARD, useGlobalPipes and useGlobalInterceptors on realtime handlers', async () => {
+  it('runs APP_GUARD, useGlobalPipes, useGlobalInterceptors and useGlobalFilters on realtime handlers', async () => {
     const server = await start(GlobalsModule, platform, (app) => {
       app.useGlobalPipes(new ValidationPipe());
       app.useGlobalInterceptors(new TagInterceptor());
+      app.useGlobalFilters(new ShoutFilter());
     });
     const alice = await connect(server.url, 'alice');
     expect((await alice.request({ type: 'count', payload: { count: 1 } })).payload).toEqual({ tagged: 2 });
@@ -367,6 +380,7 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
     expect(invalid.error?.code).toBe(ErrorCode.VALIDATION_FAILED);
     const mallory = await connect(server.url, 'mallory');
     expect((await mallory.request({ type: 'count', payload: { count: 1 } })).error?.code).toBe(ErrorCode.FORBIDDEN);
+    expect((await alice.request({ type: 'shout' })).payload).toEqual({ filtered: 'SHOUT' });
   });
 });
 
