@@ -3,7 +3,17 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-dev/', 'dist-sample/', 'coverage/', 'node_modules/', 'sample/public/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-dev/',
+      'dist-sample/',
+      'coverage/',
+      'node_modules/',
+      'sample/public/',
+      'test/compat/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
