@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { IsString, Length, Matches } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { MessageType, RealtimeService, eventType } from 'nestjs-realtime';
-import { USER_NAME } from '../auth/user-name.js';
+import { IsUserName } from '../auth/user-name.js';
 
 class AlertBody {
   @IsString()
@@ -14,12 +14,12 @@ class AlertBody {
 }
 
 class NotifyBody extends AlertBody {
-  @Matches(USER_NAME, { message: 'user must be 1 to 32 letters, digits, "_" or "-"' })
+  @IsUserName()
   user!: string;
 }
 
 class EventParams {
-  @Matches(USER_NAME, { message: 'name must be 1 to 32 letters, digits, "_" or "-"' })
+  @IsUserName()
   name!: string;
 }
 

@@ -1,10 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { Matches } from 'class-validator';
-import { USER_NAME } from './user-name.js';
+import { IsUserName } from './user-name.js';
 
 class TokenQuery {
-  @Matches(USER_NAME, { message: 'user must be 1 to 32 letters, digits, "_" or "-"' })
+  @IsUserName()
   user!: string;
 }
 
