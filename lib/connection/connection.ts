@@ -24,15 +24,12 @@ export class Connection implements RealtimeClient {
   readonly userId: string | null;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly connectedAt = new Date();
-  /** Last time the peer showed life (a frame or a pong), for the heartbeat sweep. */
-  lastSeenAt = Date.now();
-  /** When the heartbeat sweep asked this connection to close; it is cut if still open one sweep later. */
-  closeRequestedAt: number | undefined;
   readonly #socket: WebSocket;
   readonly #subscriptions = new Map<string, ChannelBinding>();
   #closed = false;
-  /** True while a frame of this connection is being handled: frames are handled one at a time, in order. */
-  handling = false;
+  #lastSeenAt = Date.now();
+  #closeRequestedAt: number | undefined;
+  #handling = false;
   #backlog: DeferredFrame[] | undefined;
 
   constructor(
@@ -57,6 +54,29 @@ export class Connection implements RealtimeClient {
   /** True once the socket has closed and the connection has been (or is being) cleaned up. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Last time the peer showed life (a frame or a pong), for the heartbeat sweep. */
+  get lastSeenAt(): number {
+    return this.#lastSeenAt;
+  }
+
+  markSeen(now: number): void {
+    this.#lastSeenAt = now;
+  }
+
+  /** When the heartbeat sweep asked this connection to close; it is cut if still open one sweep later. */
+  get closeRequestedAt(): number | undefined {
+    return this.#closeRequestedAt;
+  }
+
+  /** True while a frame of this connection is being handled: frames are handled one at a time, in order. */
+  get handling(): boolean {
+    return this.#handling;
+  }
+
+  set handling(value: boolean) {
+    this.#handling = value;
   }
 
   isSubscribed(channel: string): boolean {
@@ -92,6 +112,12 @@ export class Connection implements RealtimeClient {
     if (this.#socket.readyState === WebSocket.OPEN) {
       this.#socket.ping();
     }
+  }
+
+  /** Asks the peer to close (heartbeat timeout), remembering when, so the next sweep can cut it. */
+  requestClose(code: number, reason: string, now: number): void {
+    this.#closeRequestedAt = now;
+    this.close(code, reason);
   }
 
   /** Starts the closing handshake; the socket's `close` event follows. */

@@ -24,8 +24,7 @@ export class Heartbeat {
           connection.terminate();
         }
       } else if (now - connection.lastSeenAt > this.timeoutMs) {
-        connection.closeRequestedAt = now;
-        connection.close(CloseCode.HEARTBEAT_TIMEOUT, 'Heartbeat timeout');
+        connection.requestClose(CloseCode.HEARTBEAT_TIMEOUT, 'Heartbeat timeout', now);
       } else {
         connection.ping();
       }

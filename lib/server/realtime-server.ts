@@ -78,7 +78,10 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     await this.broker.subscribe(nodeTopic(this.nodeId));
     this.#httpServer = await this.#resolveHttpServer();
     this.#detachUpgrades = interceptUpgrades(this.#httpServer, this.options.path, (request, socket, head) => {
-      void this.#handleUpgrade(request, socket, head);
+      this.#handleUpgrade(request, socket, head).catch((error: unknown) => {
+        this.#logger.error('Handshake failed unexpectedly', (error as Error)?.stack);
+        socket.destroy();
+      });
     });
     this.#heartbeat = new Heartbeat(this.registry, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
     this.#accepting = true;
@@ -186,11 +189,11 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       this.#watch(userTopic(connection.userId));
     }
     socket.on('message', (data, isBinary) => {
-      connection.lastSeenAt = Date.now();
+      connection.markSeen(Date.now());
       this.inbound.receive(connection, data, isBinary);
     });
     socket.on('pong', () => {
-      connection.lastSeenAt = Date.now();
+      connection.markSeen(Date.now());
     });
     socket.on('error', (error) => {
       this.#logger.debug(`[${connection.id}] socket error: ${error.message}`);
