@@ -107,14 +107,13 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       for (const connection of this.registry.all()) {
         connection.close(CloseCode.GOING_AWAY, 'Server shutting down');
       }
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.drainTimeoutMs)));
-      await Promise.race([drained, timedOut]);
-      clearTimeout(timer);
+      await within(drained, this.options.drainTimeoutMs);
       for (const connection of this.registry.all()) {
         connection.terminate();
       }
-      await drained;
+      // Cut sockets close at once, but their cleanup is async (leaving channels through the broker): bound it too,
+      // so app.close() never hangs on a stalled broker.
+      await within(drained, this.options.drainTimeoutMs);
     }
   }
 
@@ -237,4 +236,12 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       this.#logger.error(`Broker unsubscription from ${topic} failed`, (error as Error)?.stack);
     });
   }
+}
+
+/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise, timeout]);
+  clearTimeout(timer);
 }
