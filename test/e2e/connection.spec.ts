@@ -171,7 +171,7 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
       const connected = await ConnectionHooks.log.waitFor(
         (event) => event.kind === 'connect' && event.client.id === client.connectionId,
       );
-      (client.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      client.stopReading();
       const closed = await ConnectionHooks.log.waitFor(closeOf(connected.client));
       expect(closed).toMatchObject({ info: { code: 1006 } });
       client.socket.terminate();
@@ -202,7 +202,7 @@ describe('shutdown', () => {
     const connected = await ConnectionHooks.log.waitFor(
       (event) => event.kind === 'connect' && event.client.id === stuck.connectionId,
     );
-    (stuck.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    stuck.stopReading();
     await server.app.close();
     const closed = await ConnectionHooks.log.waitFor(closeOf(connected.client));
     expect(closed).toMatchObject({ info: { code: 1006 } });

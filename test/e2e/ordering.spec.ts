@@ -105,7 +105,7 @@ describe('frames of one connection are handled in arrival order', () => {
     Gate.open();
     const replies: unknown[] = [];
     for (let index = 0; index <= count; index++) {
-      replies.push((await client.next((frame) => frame.type === 'ack')).replyTo);
+      replies.push((await client.nextOfType('ack')).replyTo);
     }
     expect(replies).toEqual(Array.from({ length: count + 1 }, (_, index) => index));
     await other.close();

@@ -37,7 +37,7 @@ import {
 } from 'nestjs-realtime';
 import { PLATFORMS, type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
-import { TestClient } from '../support/test-client.js';
+import { TestClient, ofType } from '../support/test-client.js';
 
 class ChatMessageDto {
   @IsString()
@@ -304,7 +304,7 @@ describe.each(PLATFORMS)('routing through Nest (%s)', (platform) => {
       expect(typeof delivered.timestamp).toBe('number');
       expect(ack.payload).toEqual({ id: delivered.id });
       await bob.sync();
-      expect(bob.pending((frame) => frame.type === 'chat:group')).toEqual([]);
+      expect(bob.pending(ofType('chat:group'))).toEqual([]);
     });
 
     it('refuses a channel message from a non-member with NOT_SUBSCRIBED', async () => {
@@ -356,7 +356,7 @@ describe.each(PLATFORMS)('routing through Nest (%s)', (platform) => {
     it('sends no ack for a frame without id', async () => {
       bob.send({ type: 'echo', payload: 'fire-and-forget' });
       await bob.sync();
-      expect(bob.pending((frame) => frame.type === 'ack')).toEqual([]);
+      expect(bob.pending(ofType('ack'))).toEqual([]);
     });
 
     it('runs interceptors around the handler, with the ws context', async () => {

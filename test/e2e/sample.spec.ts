@@ -3,12 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createSampleApp } from '../../sample/app.js';
-import { type Frame, TestClient } from '../support/test-client.js';
-
-const ofType =
-  (type: string) =>
-  (frame: Frame): boolean =>
-    frame.type === type;
+import { TestClient, ofType } from '../support/test-client.js';
 
 describe('sample app', () => {
   let app: INestApplication;
@@ -88,7 +83,7 @@ describe('sample app', () => {
         payload: { text: 'hello room' },
         sender: 'mallory',
       });
-      const received = await bob.next(ofType('chat:group'));
+      const received = await bob.nextOfType('chat:group');
       expect(received).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hello room' } });
       expect(ack.payload).toEqual({ id: received.id });
       await outsider.sync();
@@ -123,7 +118,7 @@ describe('sample app', () => {
       const ack = await alicePhone.request({ type: 'chat:private', recipient: 'bob', payload: { text: 'psst' } });
       expect(ack.type).toBe('ack');
       for (const device of [bobPhone, bobLaptop, aliceLaptop]) {
-        expect(await device.next(ofType('chat:private'))).toMatchObject({
+        expect(await device.nextOfType('chat:private')).toMatchObject({
           sender: 'alice',
           payload: { text: 'psst', recipient: 'bob' },
         });
@@ -146,7 +141,7 @@ describe('sample app', () => {
       const { status, json } = await post('/api/notify', { user: 'dana', title: 'Hi', body: 'There' });
       expect(status).toBe(202);
       for (const device of [one, two]) {
-        const notification = await device.next(ofType('notification'));
+        const notification = await device.nextOfType('notification');
         expect(notification).toMatchObject({ payload: { title: 'Hi', body: 'There' }, sender: null });
         expect(json).toEqual({ id: notification.id });
       }
@@ -157,7 +152,7 @@ describe('sample app', () => {
       const two = await connect('frank');
       expect((await post('/api/alert', { title: 'Heads up', body: 'Deploying' })).status).toBe(202);
       for (const client of [one, two]) {
-        expect((await client.next(ofType('alert'))).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
+        expect((await client.nextOfType('alert')).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
       }
     });
 
@@ -166,7 +161,7 @@ describe('sample app', () => {
       expect((await listener.subscribe('events:deploys')).type).toBe('subscribed');
       const { status } = await post('/api/events/deploys', { version: '1.2.3', tags: ['a'] });
       expect(status).toBe(202);
-      expect(await listener.next(ofType('event:deploys'))).toMatchObject({
+      expect(await listener.nextOfType('event:deploys')).toMatchObject({
         channel: 'events:deploys',
         payload: { version: '1.2.3', tags: ['a'] },
       });

@@ -10,7 +10,7 @@ import {
 import { PLATFORMS, type TestApp, startApp } from '../support/create-app.js';
 import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
-import { type Frame, TestClient } from '../support/test-client.js';
+import { TestClient, ofType } from '../support/test-client.js';
 
 @Channel('room:{roomId}')
 class RoomChannel {}
@@ -29,11 +29,6 @@ class Departures implements OnRealtimeDisconnect {
   providers: [RoomChannel, Departures],
 })
 class ServiceModule {}
-
-const ofType =
-  (type: string) =>
-  (frame: Frame): boolean =>
-    frame.type === type;
 
 describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
   let server: TestApp;

@@ -24,6 +24,11 @@ export interface ConnectOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+
+/** A frame predicate for `next()` and `pending()`. */
+export function ofType(type: string): (frame: Frame) => boolean {
+  return (frame) => frame.type === type;
+}
 let requestSequence = 0;
 
 /**
@@ -120,7 +125,7 @@ export class TestClient {
 
   /** Takes the next frame of a type. */
   nextOfType(type: string): Promise<Frame> {
-    return this.next((frame) => frame.type === type);
+    return this.next(ofType(type));
   }
 
   /** Sends a frame with an id and resolves to the frame answering it (`ack`, `error`, `subscribed`, `pong`). */
@@ -145,6 +150,11 @@ export class TestClient {
   /** The queued frames not taken yet (after `sync()`, everything the server had sent). */
   pending(match: (frame: Frame) => boolean = () => true): Frame[] {
     return this.#queue.filter(match);
+  }
+
+  /** Stops reading from the socket: the peer looks dead (no pongs, no close reply) while the TCP link stays up. */
+  stopReading(): void {
+    (this.socket as unknown as { _socket: { pause(): void } })._socket.pause();
   }
 
   async close(): Promise<void> {
