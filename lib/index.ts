@@ -13,6 +13,20 @@ export {
 } from './service/realtime.service.js';
 export type { RealtimeMessage } from './service/envelope-factory.js';
 export * from './decorators/index.js';
+export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
+export type { OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
+export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';
+export { MemoryPresenceStore } from './presence/memory-presence-store.js';
+export {
+  HistoryStore,
+  withOffset,
+  type HistoryEntry,
+  type HistoryLimits,
+  type HistoryPage,
+  type HistoryPosition,
+  type HistoryQuery,
+} from './history/history-store.js';
+export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './history/memory-history-store.js';
 export * from './errors/index.js';
 export * from './broker/index.js';
 export type * from './interfaces/index.js';
@@ -29,6 +43,8 @@ export {
   type EnvelopeMetadata,
   type FrameId,
   type InboundFrame,
+  type MemberPayload,
   type RealtimeEnvelope,
+  type SubscribedPayload,
   type WelcomePayload,
 } from './protocol/index.js';

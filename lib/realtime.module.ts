@@ -4,8 +4,16 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { ChannelCatalog } from './channels/channel-catalog.js';
+import { ChannelJoiner } from './channels/channel-joiner.js';
 import { ChannelMembership } from './channels/channel-membership.js';
+import { ChannelQueries } from './channels/channel-queries.js';
 import { ControlFrames } from './channels/control-frames.js';
+import { WhisperRelay } from './channels/whisper-relay.js';
+import { HistoryStore } from './history/history-store.js';
+import { MemoryHistoryStore } from './history/memory-history-store.js';
+import { MemoryPresenceStore } from './presence/memory-presence-store.js';
+import { PresenceStore } from './presence/presence-store.js';
+import { PresenceTracker } from './presence/presence-tracker.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { LocalDelivery } from './connection/local-delivery.js';
 import { ErrorResponder } from './exceptions/error-responder.js';
@@ -44,11 +52,25 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedRealtimeOptions) => options.broker ?? new LocalBroker(),
     inject: [RESOLVED_OPTIONS],
   },
+  {
+    provide: PresenceStore,
+    useFactory: (options: ResolvedRealtimeOptions) => options.presenceStore ?? new MemoryPresenceStore(),
+    inject: [RESOLVED_OPTIONS],
+  },
+  {
+    provide: HistoryStore,
+    useFactory: (options: ResolvedRealtimeOptions) => options.historyStore ?? new MemoryHistoryStore(),
+    inject: [RESOLVED_OPTIONS],
+  },
   // Prefixes connection and message ids so they are unique across nodes and restarts.
   { provide: NODE_ID, useFactory: () => randomBytes(5).toString('hex') },
   ChannelCatalog,
   ChannelMembership,
+  ChannelJoiner,
+  ChannelQueries,
   ControlFrames,
+  WhisperRelay,
+  PresenceTracker,
   ConnectionRegistry,
   LocalDelivery,
   ErrorResponder,
@@ -78,7 +100,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [RealtimeService, Broker],
+  exports: [RealtimeService, Broker, PresenceStore, HistoryStore],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {
   static forRoot(options: typeof REALTIME_OPTIONS_TYPE = {}): DynamicModule {

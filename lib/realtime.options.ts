@@ -1,4 +1,7 @@
 import { Broker } from './broker/broker.js';
+import { HistoryStore } from './history/history-store.js';
+import { PresenceStore } from './presence/presence-store.js';
+import { describeValue } from './util/describe-value.js';
 import type { AuthenticateFunction, RealtimeAuthenticatorType } from './interfaces/authenticator.interface.js';
 
 /** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. Every limit has a safe default. */
@@ -29,6 +32,12 @@ export interface RealtimeModuleOptions {
   maxChannelNameLength?: number;
   /** Delivers messages between nodes. Default: an in-process `LocalBroker`. */
   broker?: Broker;
+  /** Keeps presence channels' members. Default: an in-process `MemoryPresenceStore`. */
+  presenceStore?: PresenceStore;
+  /** Keeps history channels' recent messages and offsets. Default: an in-process `MemoryHistoryStore`. */
+  historyStore?: HistoryStore;
+  /** Largest member info (from the identity or `canJoin`) as JSON, in bytes. Default 1024. */
+  maxPresenceInfoBytes?: number;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -48,6 +57,9 @@ export interface ResolvedRealtimeOptions {
   readonly maxPayloadBytes: number;
   readonly maxChannelNameLength: number;
   readonly broker: Broker | undefined;
+  readonly presenceStore: PresenceStore | undefined;
+  readonly historyStore: HistoryStore | undefined;
+  readonly maxPresenceInfoBytes: number;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -57,6 +69,7 @@ export const REALTIME_DEFAULTS = {
   drainTimeoutMs: 5_000,
   maxPayloadBytes: 64 * 1024,
   maxChannelNameLength: 128,
+  maxPresenceInfoBytes: 1024,
 } as const;
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof RealtimeModuleOptions>([
@@ -70,6 +83,9 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof RealtimeModuleOptions>(
   'maxPayloadBytes',
   'maxChannelNameLength',
   'broker',
+  'presenceStore',
+  'historyStore',
+  'maxPresenceInfoBytes',
 ]);
 
 /** Raised at boot for a bad option; the message names the option and the value. */
@@ -80,7 +96,7 @@ export class RealtimeOptionsError extends Error {
 /** Applies defaults and validates; throws {@link RealtimeOptionsError} naming the first bad option. */
 export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefined | null): ResolvedRealtimeOptions {
   if (options == null || typeof options !== 'object') {
-    throw new RealtimeOptionsError(`RealtimeModule options must be an object, got ${describe(options)}`);
+    throw new RealtimeOptionsError(`RealtimeModule options must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) {
@@ -123,7 +139,34 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
       (value) => isInteger(value) && value >= 1 && value <= 1024,
       'an integer from 1 to 1024',
     ),
-    broker: options.broker === undefined ? undefined : check('broker', options.broker, isBroker, 'a Broker instance'),
+    broker:
+      options.broker === undefined
+        ? undefined
+        : check('broker', options.broker, (value) => implementsAll(value, Broker, BROKER_METHODS), 'a Broker instance'),
+    presenceStore:
+      options.presenceStore === undefined
+        ? undefined
+        : check(
+            'presenceStore',
+            options.presenceStore,
+            (value) => implementsAll(value, PresenceStore, PRESENCE_STORE_METHODS),
+            'a PresenceStore instance',
+          ),
+    historyStore:
+      options.historyStore === undefined
+        ? undefined
+        : check(
+            'historyStore',
+            options.historyStore,
+            (value) => implementsAll(value, HistoryStore, HISTORY_STORE_METHODS),
+            'a HistoryStore instance',
+          ),
+    maxPresenceInfoBytes: check(
+      'maxPresenceInfoBytes',
+      options.maxPresenceInfoBytes ?? REALTIME_DEFAULTS.maxPresenceInfoBytes,
+      (value) => isInteger(value) && value >= 2 && value <= 65_536,
+      'an integer number of bytes from 2 to 65536',
+    ),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(
@@ -137,7 +180,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
 function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
   if (!valid(value)) {
     throw new RealtimeOptionsError(
-      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describe(value)}`,
+      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describeValue(value)}`,
     );
   }
   return value;
@@ -168,30 +211,19 @@ function isPath(value: unknown): boolean {
   return typeof value === 'string' && value.startsWith('/') && !/[?#\s]/.test(value);
 }
 
-function isBroker(value: unknown): boolean {
-  if (value instanceof Broker) {
+const BROKER_METHODS = ['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const;
+const PRESENCE_STORE_METHODS = ['start', 'add', 'remove', 'members', 'close'] as const;
+const HISTORY_STORE_METHODS = ['append', 'read', 'close'] as const;
+
+function implementsAll(value: unknown, base: abstract new () => object, methods: readonly string[]): boolean {
+  if (value instanceof base) {
     return true;
   }
-  // A broker built against another copy of this package is not an instance of this Broker class.
-  const candidate = value as Partial<Record<keyof Broker, unknown>> | null;
+  // An implementation built against another copy of this package is not an instance of this copy's class.
+  const candidate = value as Record<string, unknown> | null;
   return (
     typeof candidate === 'object' &&
     candidate !== null &&
-    (['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const).every(
-      (method) => typeof candidate[method] === 'function',
-    )
+    methods.every((method) => typeof candidate[method] === 'function')
   );
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'function') {
-    return `function ${value.name || '(anonymous)'}`;
-  }
-  if (typeof value === 'object' && value !== null) {
-    return value.constructor?.name ? `an instance of ${value.constructor.name}` : 'an object';
-  }
-  return String(value);
 }

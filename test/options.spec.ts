@@ -15,6 +15,9 @@ describe('resolveRealtimeOptions', () => {
       maxPayloadBytes: 65_536,
       maxChannelNameLength: 128,
       broker: undefined,
+      presenceStore: undefined,
+      historyStore: undefined,
+      maxPresenceInfoBytes: 1024,
     });
     expect(REALTIME_DEFAULTS.maxPayloadBytes).toBe(64 * 1024);
   });

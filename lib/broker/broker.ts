@@ -3,7 +3,14 @@
  * publishing node; every node hands the same text to its own local connections.
  */
 export type BrokerMessage =
-  | { readonly kind: 'channel'; readonly channel: string; readonly frame: string; readonly except?: readonly string[] }
+  | {
+      readonly kind: 'channel';
+      readonly channel: string;
+      readonly frame: string;
+      /** Set for channels with history: the message's offset (connections never get one twice). */
+      readonly offset?: number;
+      readonly except?: readonly string[];
+    }
   | { readonly kind: 'user'; readonly userId: string; readonly frame: string; readonly except?: readonly string[] }
   | { readonly kind: 'connection'; readonly connectionId: string; readonly frame: string }
   | { readonly kind: 'all'; readonly frame: string; readonly except?: readonly string[] }

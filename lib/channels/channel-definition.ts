@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { ResolvedChannelOptions } from './channel-options.js';
 import type { ChannelPattern } from './channel-pattern.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
 import type { InboundFrame } from '../protocol/envelope.js';
@@ -17,11 +18,41 @@ export type JoinCheck = (
   context: MessageContext,
 ) => Promise<unknown>;
 
-/** A `@Channel` class with a pattern: what clients may subscribe to, and how joins are authorized. */
+/** A whisper as a channel's `onWhisper` filter sees it. */
+export interface Whisper {
+  readonly channel: string;
+  readonly event: string;
+  readonly payload: unknown;
+}
+
+/**
+ * What `onWhisper` returns: `false` blocks the whisper (the sender gets `FORBIDDEN`), an object replaces its
+ * `event` and/or `payload`, anything else lets it through unchanged.
+ */
+export type WhisperVerdict = boolean | void | undefined | { readonly event?: string; readonly payload?: unknown };
+
+/**
+ * Implemented by a `@Channel` class with `whispers: true` to block or alter whispers before they are relayed.
+ *
+ * @example
+ * ```ts
+ * onWhisper(client: RealtimeClient, whisper: Whisper): WhisperVerdict {
+ *   return whisper.event === 'typing' || whisper.event === 'read';
+ * }
+ * ```
+ */
+export interface OnWhisper {
+  onWhisper(client: RealtimeClient, whisper: Whisper): WhisperVerdict | Promise<WhisperVerdict>;
+}
+
+/** A `@Channel` class with a pattern: what clients may subscribe to, how joins are authorized, what it offers. */
 export interface ChannelDefinition {
   readonly pattern: ChannelPattern;
   readonly classRef: Type;
+  readonly options: ResolvedChannelOptions;
   readonly checkJoin: JoinCheck;
+  /** The class's `onWhisper`, bound; undefined when it has none. */
+  readonly filterWhisper: OnWhisper['onWhisper'] | undefined;
 }
 
 /** How a connection is bound to one of its channels: the definition it matched (none for server-side joins). */

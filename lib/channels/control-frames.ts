@@ -5,6 +5,7 @@ import type { InboundFrame } from '../protocol/envelope.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ackFrame, pongFrame, subscribedFrame } from '../protocol/frames.js';
 import { ChannelCatalog } from './channel-catalog.js';
+import { ChannelJoiner } from './channel-joiner.js';
 import { ChannelMembership } from './channel-membership.js';
 
 /** The control frames about channels and liveness: `subscribe`, `unsubscribe`, `ping`. */
@@ -13,6 +14,7 @@ export class ControlFrames {
   constructor(
     private readonly catalog: ChannelCatalog,
     private readonly membership: ChannelMembership,
+    private readonly joiner: ChannelJoiner,
     private readonly errors: ErrorResponder,
   ) {}
 
@@ -23,6 +25,7 @@ export class ControlFrames {
       return;
     }
     if (connection.isSubscribed(channel)) {
+      // Already live: nothing starts over (no replay, no members); `presence` and `history` refresh a view.
       connection.sendEnvelope(subscribedFrame(channel, id));
       return;
     }
@@ -47,12 +50,11 @@ export class ControlFrames {
       return;
     }
     try {
-      await this.membership.join(connection, channel, match);
+      const request = { replyTo: id, since: frame.since, epoch: frame.epoch, joinResult: allowed };
+      await this.joiner.join(connection, channel, match, request);
     } catch (exception) {
       this.errors.fail(connection, exception, id, `joining "${channel}"`);
-      return;
     }
-    connection.sendEnvelope(subscribedFrame(channel, id));
   }
 
   async unsubscribe(connection: Connection, frame: InboundFrame): Promise<void> {

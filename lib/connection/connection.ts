@@ -17,12 +17,20 @@ const BACKLOG_RESUME = 16;
 export interface ConnectionIdentity {
   readonly userId: string | null;
   readonly metadata: Readonly<Record<string, unknown>>;
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
+/** A channel frame that arrived while the subscription was being set up. */
+interface HeldFrame {
+  readonly frame: string;
+  readonly offset: number | undefined;
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
 export class Connection implements RealtimeClient {
   readonly userId: string | null;
   readonly metadata: Readonly<Record<string, unknown>>;
+  readonly info: Readonly<Record<string, unknown>>;
   readonly connectedAt = new Date();
   readonly #socket: WebSocket;
   readonly #subscriptions = new Map<string, ChannelBinding>();
@@ -31,6 +39,10 @@ export class Connection implements RealtimeClient {
   #closeRequestedAt: number | undefined;
   #handling = false;
   #backlog: DeferredFrame[] | undefined;
+  /** Channels whose subscription is being set up: their frames wait here. Undefined when none (the usual case). */
+  #held: Map<string, HeldFrame[]> | undefined;
+  /** History channels: the last offset this connection has, so it never gets one twice or out of order. */
+  #offsets: Map<string, number> | undefined;
 
   constructor(
     readonly id: string,
@@ -41,6 +53,7 @@ export class Connection implements RealtimeClient {
     this.#socket = socket;
     this.userId = identity.userId;
     this.metadata = identity.metadata;
+    this.info = identity.info;
   }
 
   get protocol(): string {
@@ -92,7 +105,62 @@ export class Connection implements RealtimeClient {
   }
 
   removeSubscription(channel: string): boolean {
-    return this.#subscriptions.delete(channel);
+    if (!this.#subscriptions.delete(channel)) {
+      return false;
+    }
+    this.#offsets?.delete(channel);
+    if (this.#held?.delete(channel) && this.#held.size === 0) {
+      this.#held = undefined;
+    }
+    return true;
+  }
+
+  /**
+   * Delivers a frame published to one of this connection's channels. While the subscription is being set up it is
+   * held; a frame with an offset the connection already has (replayed from history) is dropped.
+   */
+  deliverToChannel(channel: string, frame: string, offset: number | undefined): void {
+    const held = this.#held?.get(channel);
+    if (held !== undefined) {
+      held.push({ frame, offset });
+      return;
+    }
+    if (offset !== undefined && this.#offsets !== undefined) {
+      const last = this.#offsets.get(channel);
+      if (last !== undefined) {
+        if (offset <= last) {
+          return;
+        }
+        this.#offsets.set(channel, offset);
+      }
+    }
+    this.sendText(frame);
+  }
+
+  /** Holds the channel's frames until {@link release}: the subscription's first frames must go out first. */
+  hold(channel: string): void {
+    (this.#held ??= new Map()).set(channel, []);
+  }
+
+  /**
+   * Ends the hold: records the channel's position (history channels: the last offset the client has been given or
+   * told about) and delivers the held frames that are newer, in order.
+   */
+  release(channel: string, position: number | undefined): void {
+    const held = this.#held?.get(channel);
+    if (held === undefined) {
+      return;
+    }
+    this.#held!.delete(channel);
+    if (this.#held!.size === 0) {
+      this.#held = undefined;
+    }
+    if (position !== undefined) {
+      (this.#offsets ??= new Map()).set(channel, position);
+    }
+    for (const { frame, offset } of held) {
+      this.deliverToChannel(channel, frame, offset);
+    }
   }
 
   /** Writes an encoded frame if the socket is open; returns whether it was written. */

@@ -11,7 +11,7 @@ export class LocalDelivery {
   readonly deliver = (message: BrokerMessage): void => {
     switch (message.kind) {
       case 'channel':
-        sendToEach(this.registry.inChannel(message.channel), message.frame, message.except);
+        deliverToChannel(this.registry.inChannel(message.channel), message);
         return;
       case 'user':
         sendToEach(this.registry.ofUser(message.userId), message.frame, message.except);
@@ -34,6 +34,17 @@ export class LocalDelivery {
       }
     }
   };
+}
+
+function deliverToChannel(
+  connections: Iterable<Connection>,
+  { channel, frame, offset, except }: Extract<BrokerMessage, { kind: 'channel' }>,
+): void {
+  for (const connection of connections) {
+    if (except === undefined || !except.includes(connection.id)) {
+      connection.deliverToChannel(channel, frame, offset);
+    }
+  }
 }
 
 function sendToEach(connections: Iterable<Connection>, frame: string, except: readonly string[] | undefined): void {

@@ -1,8 +1,10 @@
+import { type ChannelOptions, resolveChannelOptions } from '../channels/channel-options.js';
 import { compileChannelPattern } from '../channels/channel-pattern.js';
 import { CHANNEL_METADATA } from '../realtime.constants.js';
 
 export interface ChannelMetadata {
   readonly pattern: string | undefined;
+  readonly options: ChannelOptions | undefined;
 }
 
 /**
@@ -12,9 +14,12 @@ export interface ChannelMetadata {
  * Without a pattern, its handlers take frames of their types from any connection.
  * List the class in a module's `providers`, like any provider.
  *
+ * Options (validated at boot) turn on `presence` (members and join/leave events), `history` (kept messages with
+ * offsets, replay and recovery) and `whispers` (client-to-channel events, filtered by an optional `onWhisper`).
+ *
  * @example
  * ```ts
- * @Channel('room:{roomId}')
+ * @Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
  * export class RoomChannel {
  *   canJoin(client: RealtimeClient, params: { roomId: string }) {
  *     return client.userId !== null;
@@ -22,11 +27,14 @@ export interface ChannelMetadata {
  * }
  * ```
  */
-export function Channel(pattern?: string): ClassDecorator {
+export function Channel(pattern?: string, options?: ChannelOptions): ClassDecorator {
   if (pattern !== undefined) {
     compileChannelPattern(pattern);
+    resolveChannelOptions(pattern, options);
+  } else if (options !== undefined) {
+    throw new Error('@Channel() options need a channel pattern: presence, history and whispers belong to channels');
   }
-  const metadata: ChannelMetadata = { pattern };
+  const metadata: ChannelMetadata = { pattern, options };
   return (target) => {
     Reflect.defineMetadata(CHANNEL_METADATA, metadata, target);
   };

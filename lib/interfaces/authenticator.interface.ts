@@ -7,6 +7,11 @@ export interface RealtimeIdentity {
   readonly userId: string;
   /** Anything the app wants to keep with the connection (roles, tenant, ...): visible to handlers and guards. */
   readonly metadata?: Readonly<Record<string, unknown>>;
+  /**
+   * Public info shown to the other members of presence channels (a display name, an avatar URL): a plain JSON
+   * object of at most `maxPresenceInfoBytes`. A channel's `canJoin` may return other info for that channel.
+   */
+  readonly info?: Readonly<Record<string, unknown>>;
 }
 
 /**

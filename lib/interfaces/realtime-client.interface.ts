@@ -9,6 +9,8 @@ export interface RealtimeClient {
   readonly userId: string | null;
   /** What the authenticator returned as `metadata`. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /** What the authenticator returned as `info`: shown to other members of presence channels. `{}` by default. */
+  readonly info: Readonly<Record<string, unknown>>;
   /** The peer's IP address. */
   readonly remoteAddress: string;
   readonly connectedAt: Date;

@@ -81,6 +81,35 @@ export function decodeFrame(text: string, options: DecodeOptions): DecodeResult 
     event = raw.event;
   }
 
+  let since: number | undefined;
+  if (raw.since != null) {
+    if (typeof raw.since !== 'number' || !Number.isSafeInteger(raw.since) || raw.since < 0) {
+      return badRequest('"since" must be an offset: an integer from 0', id);
+    }
+    since = raw.since;
+  }
+
+  let epoch: string | undefined;
+  if (raw.epoch != null) {
+    if (typeof raw.epoch !== 'string' || raw.epoch.length === 0 || raw.epoch.length > PROTOCOL_LIMITS.epochMaxLength) {
+      return badRequest(`"epoch" must be a string of 1 to ${PROTOCOL_LIMITS.epochMaxLength} characters`, id);
+    }
+    epoch = raw.epoch;
+  }
+
+  let limit: number | undefined;
+  if (raw.limit != null) {
+    if (
+      typeof raw.limit !== 'number' ||
+      !Number.isSafeInteger(raw.limit) ||
+      raw.limit < 1 ||
+      raw.limit > PROTOCOL_LIMITS.historyMaxSize
+    ) {
+      return badRequest(`"limit" must be an integer from 1 to ${PROTOCOL_LIMITS.historyMaxSize}`, id);
+    }
+    limit = raw.limit;
+  }
+
   let metadata: EnvelopeMetadata | undefined;
   if (raw.metadata != null) {
     const result = readMetadata(raw.metadata);
@@ -90,7 +119,18 @@ export function decodeFrame(text: string, options: DecodeOptions): DecodeResult 
     metadata = result;
   }
 
-  const frame: InboundFrame = { type, id, channel, recipient, event, payload: raw.payload, metadata };
+  const frame: InboundFrame = {
+    type,
+    id,
+    channel,
+    recipient,
+    event,
+    since,
+    epoch,
+    limit,
+    payload: raw.payload,
+    metadata,
+  };
   return { ok: true, frame };
 }
 

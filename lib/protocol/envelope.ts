@@ -20,6 +20,12 @@ export interface InboundFrame {
   readonly channel?: string;
   readonly recipient?: string;
   readonly event?: string;
+  /** `subscribe` and `history`: the last offset the client has of the channel. */
+  readonly since?: number;
+  /** `subscribe` with `since`: the epoch that offset belongs to. */
+  readonly epoch?: string;
+  /** `history`: how many messages at most. */
+  readonly limit?: number;
   readonly payload?: unknown;
   readonly metadata?: EnvelopeMetadata;
 }

@@ -15,11 +15,89 @@ export function errorFrame(error: ErrorBody, replyTo?: FrameId): RealtimeEnvelop
     : { type: ServerFrameType.ERROR, replyTo, error };
 }
 
+/** A member of a presence channel, as frames carry it. */
+export interface MemberPayload {
+  readonly userId: string;
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
+/** What `subscribed` says about a channel with presence or history. */
+export interface SubscribedPayload {
+  /** Presence channels: the members, the subscriber's own user included. */
+  readonly members?: readonly MemberPayload[];
+  /** History channels: the epoch of the offsets, and the last offset given out when the subscription started. */
+  readonly epoch?: string;
+  readonly offset?: number;
+  /**
+   * After `subscribe` with `since`: true when every message after `since` follows (replayed, then live); false when
+   * they could not all be recovered (the epoch changed, or they are no longer kept): reload, then go on from `offset`.
+   */
+  readonly recovered?: boolean;
+}
+
 /** Confirms a subscription, whether the client asked for it or the server made it. */
-export function subscribedFrame(channel: string, replyTo?: FrameId): RealtimeEnvelope {
+export function subscribedFrame(channel: string, replyTo?: FrameId, payload?: SubscribedPayload): RealtimeEnvelope {
+  const frame: { type: string; channel: string; replyTo?: FrameId; payload?: SubscribedPayload } = {
+    type: ServerFrameType.SUBSCRIBED,
+    channel,
+  };
+  if (replyTo !== undefined) {
+    frame.replyTo = replyTo;
+  }
+  if (payload !== undefined) {
+    frame.payload = payload;
+  }
+  return frame;
+}
+
+/** `system:user_joined` / `system:user_left`: a user's first connection joined, or its last one left. */
+export function presenceEventFrame(
+  type: typeof ServerFrameType.USER_JOINED | typeof ServerFrameType.USER_LEFT,
+  channel: string,
+  member: MemberPayload,
+  timestamp: number,
+): RealtimeEnvelope<MemberPayload> {
+  return { type, channel, timestamp, payload: { userId: member.userId, info: member.info } };
+}
+
+/** `system:presence`: the answer to a `presence` frame. */
+export function presenceFrame(
+  channel: string,
+  members: readonly MemberPayload[],
+  replyTo?: FrameId,
+): RealtimeEnvelope<{ members: readonly MemberPayload[] }> {
   return replyTo === undefined
-    ? { type: ServerFrameType.SUBSCRIBED, channel }
-    : { type: ServerFrameType.SUBSCRIBED, channel, replyTo };
+    ? { type: ServerFrameType.PRESENCE, channel, payload: { members } }
+    : { type: ServerFrameType.PRESENCE, channel, replyTo, payload: { members } };
+}
+
+/**
+ * `history`: the answer to a `history` frame, `payload: { epoch, offset, messages }`. The kept frames are spliced in
+ * as they are, never parsed and re-encoded.
+ */
+export function historyFrameText(
+  channel: string,
+  position: { readonly epoch: string; readonly offset: number },
+  frames: readonly string[],
+  replyTo?: FrameId,
+): string {
+  const head = JSON.stringify(
+    replyTo === undefined
+      ? { type: ServerFrameType.HISTORY, channel }
+      : { type: ServerFrameType.HISTORY, channel, replyTo },
+  );
+  const payload = `{"epoch":${JSON.stringify(position.epoch)},"offset":${position.offset},"messages":[${frames.join(',')}]}`;
+  return `${head.slice(0, -1)},"payload":${payload}}`;
+}
+
+/** A whisper as the channel's other connections get it. */
+export function whisperFrame(
+  channel: string,
+  event: string,
+  sender: string | null,
+  payload: unknown,
+): RealtimeEnvelope {
+  return { type: ServerFrameType.WHISPER, channel, event, sender, payload };
 }
 
 export function pongFrame(replyTo?: FrameId): RealtimeEnvelope {

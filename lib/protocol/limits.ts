@@ -7,6 +7,10 @@ export const PROTOCOL_LIMITS = {
   metadataMaxEntries: 32,
   metadataKeyMaxLength: 64,
   metadataValueMaxLength: 1024,
+  /** A history `epoch` string. */
+  epochMaxLength: 64,
+  /** Most messages a channel keeps, and the largest `limit` of a `history` frame. */
+  historyMaxSize: 10_000,
 } as const;
 
 const NAME_PATTERN = /^[A-Za-z0-9_.:/-]+$/;

@@ -38,5 +38,6 @@ export const ServerFrameType = {
   USER_JOINED: 'system:user_joined',
   USER_LEFT: 'system:user_left',
   PRESENCE: 'system:presence',
+  HISTORY: 'history',
   PONG: 'pong',
 } as const;

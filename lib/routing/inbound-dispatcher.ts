@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { RawData } from 'ws';
+import { ChannelQueries } from '../channels/channel-queries.js';
 import { ControlFrames } from '../channels/control-frames.js';
+import { WhisperRelay } from '../channels/whisper-relay.js';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
 import { type DecodeOptions, decodeFrame } from '../protocol/codec.js';
@@ -25,6 +27,8 @@ export class InboundDispatcher {
   constructor(
     @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
     private readonly control: ControlFrames,
+    private readonly whispers: WhisperRelay,
+    private readonly queries: ChannelQueries,
     private readonly messages: MessageDispatcher,
     private readonly errors: ErrorResponder,
   ) {
@@ -91,6 +95,12 @@ export class InboundDispatcher {
       case ControlType.PING:
         this.control.ping(connection, frame);
         return undefined;
+      case ControlType.WHISPER:
+        return this.whispers.relay(connection, frame);
+      case ControlType.PRESENCE:
+        return this.queries.members(connection, frame);
+      case ControlType.HISTORY:
+        return this.queries.messages(connection, frame);
       default:
         return this.messages.dispatch(connection, frame);
     }

@@ -1,7 +1,9 @@
 import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
-import type { ChannelDefinition, JoinCheck } from '../channels/channel-definition.js';
+import type { ChannelDefinition, JoinCheck, OnWhisper } from '../channels/channel-definition.js';
+import { resolveChannelOptions } from '../channels/channel-options.js';
+import type { ChannelMetadata } from '../decorators/channel.decorator.js';
 import { compileChannelPattern } from '../channels/channel-pattern.js';
 import { DispatchTable } from './dispatch-table.js';
 import { HandlerPipelineFactory } from './handler-pipeline.factory.js';
@@ -42,17 +44,31 @@ export class RealtimeExplorer implements OnModuleInit {
       }
       this.hooks.register(instance);
       if (channel) {
-        this.#registerChannelClass(instance, metatype as Type, channel.pattern);
+        this.#registerChannelClass(instance, metatype as Type, channel);
       }
     }
   }
 
-  #registerChannelClass(instance: object, classRef: Type, pattern: string | undefined): void {
+  #registerChannelClass(instance: object, classRef: Type, { pattern, options }: ChannelMetadata): void {
     let definition: ChannelDefinition | undefined;
     if (pattern !== undefined) {
       const join = this.pipelines.forJoin(instance);
       const checkJoin: JoinCheck = (client, params, context) => join(client, params, context, 'subscribe');
-      definition = { pattern: compileChannelPattern(pattern), classRef, checkJoin };
+      const resolved = resolveChannelOptions(pattern, options);
+      const onWhisper = (instance as Partial<OnWhisper>).onWhisper;
+      if (onWhisper !== undefined && !resolved.whispers) {
+        throw new Error(
+          `${classRef.name}.onWhisper is never called: @Channel("${pattern}") does not enable whispers ` +
+            `(add { whispers: true })`,
+        );
+      }
+      definition = {
+        pattern: compileChannelPattern(pattern),
+        classRef,
+        options: resolved,
+        checkJoin,
+        filterWhisper: typeof onWhisper === 'function' ? onWhisper.bind(instance) : undefined,
+      };
       this.catalog.add(definition);
     }
     const prototype = Object.getPrototypeOf(instance) as object;

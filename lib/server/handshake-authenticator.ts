@@ -7,11 +7,13 @@ import type {
   RealtimeAuthenticator,
   RealtimeAuthenticatorType,
 } from '../interfaces/authenticator.interface.js';
+import { presenceInfoProblem } from '../presence/presence-info.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import { RealtimeOptionsError, type ResolvedRealtimeOptions } from '../realtime.options.js';
 
-const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: Object.freeze({}) });
+const EMPTY = Object.freeze({});
+const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: EMPTY, info: EMPTY });
 
 /** Runs the app's authenticator on each handshake; resolves to the identity, or null to refuse with 401. */
 @Injectable()
@@ -55,7 +57,7 @@ export class HandshakeAuthenticator implements OnModuleInit {
     if (identity === null || identity === undefined) {
       return null;
     }
-    const { userId, metadata } = identity as { userId?: unknown; metadata?: unknown };
+    const { userId, metadata, info } = identity as { userId?: unknown; metadata?: unknown; info?: unknown };
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > PROTOCOL_LIMITS.recipientMaxLength) {
       this.#logger.error(
         `Handshake refused: the authenticator returned no valid userId (a string of 1 to ` +
@@ -63,9 +65,17 @@ export class HandshakeAuthenticator implements OnModuleInit {
       );
       return null;
     }
+    const infoProblem = info === undefined ? undefined : presenceInfoProblem(info, this.options.maxPresenceInfoBytes);
+    if (infoProblem !== undefined) {
+      this.#logger.error(
+        `Handshake refused: the authenticator returned bad "info" for user "${userId}": ${infoProblem}`,
+      );
+      return null;
+    }
     return {
       userId,
-      metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {},
+      metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : EMPTY,
+      info: (info as Record<string, unknown> | undefined) ?? EMPTY,
     };
   }
 

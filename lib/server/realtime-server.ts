@@ -16,6 +16,8 @@ import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type ConnectionIdentity } from '../connection/connection.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
+import { HistoryStore } from '../history/history-store.js';
+import { PresenceTracker } from '../presence/presence-tracker.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { welcomeFrame } from '../protocol/frames.js';
 import { SUBPROTOCOL } from '../protocol/message-types.js';
@@ -56,6 +58,8 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     private readonly inbound: InboundDispatcher,
     private readonly membership: ChannelMembership,
     private readonly hooks: LifecycleHooks,
+    private readonly presence: PresenceTracker,
+    private readonly history: HistoryStore,
   ) {
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -74,6 +78,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
 
   async onApplicationBootstrap(): Promise<void> {
     await this.broker.start(this.nodeId, this.delivery.deliver);
+    await this.presence.start(this.nodeId);
     await this.broker.subscribe(ALL_TOPIC);
     await this.broker.subscribe(nodeTopic(this.nodeId));
     this.#httpServer = await this.#resolveHttpServer();
@@ -122,6 +127,8 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#detachUpgrades?.();
     this.#detachUpgrades = undefined;
     await this.broker.close();
+    await this.presence.close();
+    await this.history.close();
     if (this.#ownsHttpServer && this.#httpServer) {
       const server = this.#httpServer;
       await new Promise<void>((resolve) => server.close(() => resolve()));

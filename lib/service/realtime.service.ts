@@ -2,12 +2,15 @@ import type { AddressInfo } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { Broker } from '../broker/broker.js';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
+import { ChannelJoiner } from '../channels/channel-joiner.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
+import { HistoryStore } from '../history/history-store.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { PresenceMember } from '../presence/presence-store.js';
+import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import { CloseCode, isSendableCloseCode } from '../protocol/error-codes.js';
-import { subscribedFrame } from '../protocol/frames.js';
 import { isValidChannelName } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
@@ -32,7 +35,7 @@ export interface DisconnectOptions {
  * connections. Sends are completed (`id`, `timestamp`, `sender`), encoded once, and published through the
  * `Broker`, so they reach every node; they resolve to the envelope that was sent.
  *
- * Connection queries (`getConnection`, ...) see this node's connections.
+ * Connection queries (`getConnection`, ...) see this node's connections; `getPresence` asks the presence store.
  */
 @Injectable()
 export class RealtimeService {
@@ -40,7 +43,10 @@ export class RealtimeService {
     private readonly broker: Broker,
     private readonly registry: ConnectionRegistry,
     private readonly membership: ChannelMembership,
+    private readonly joiner: ChannelJoiner,
     private readonly catalog: ChannelCatalog,
+    private readonly presence: PresenceTracker,
+    private readonly history: HistoryStore,
     private readonly envelopes: EnvelopeFactory,
     private readonly server: RealtimeServer,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
@@ -71,7 +77,10 @@ export class RealtimeService {
     return envelope;
   }
 
-  /** Sends to every subscriber of a channel; the envelope's `channel` is set to it. */
+  /**
+   * Sends to every subscriber of a channel; the envelope's `channel` is set to it. In a channel with `history` the
+   * message is kept first and gets the channel's next `offset`.
+   */
   async broadcastToChannel<T>(
     channel: string,
     message: RealtimeMessage<T>,
@@ -79,8 +88,15 @@ export class RealtimeService {
   ): Promise<RealtimeEnvelope<T>> {
     this.#requireChannel(channel);
     const { envelope, frame } = this.envelopes.complete(message, channel);
-    await this.broker.publish({ kind: 'channel', channel, frame, except: exceptList(options) });
-    return envelope;
+    const except = exceptList(options);
+    const history = this.catalog.match(channel)?.definition.options.history;
+    if (history === undefined) {
+      await this.broker.publish({ kind: 'channel', channel, frame, except });
+      return envelope;
+    }
+    const kept = await this.history.append(channel, frame, { size: history.size, ttlMs: history.ttlMs });
+    await this.broker.publish({ kind: 'channel', channel, frame: kept.frame, offset: kept.offset, except });
+    return { ...envelope, offset: kept.offset };
   }
 
   /** Sends to every connection. */
@@ -92,16 +108,13 @@ export class RealtimeService {
 
   /**
    * Subscribes a connection of this node to any channel, declared or not (no join check runs: server code decides).
-   * The client gets a `subscribed` frame. Resolves to false when the connection is not here or already subscribed.
+   * The client gets a `subscribed` frame, as for its own `subscribe` (members, history position, replay on join).
+   * Resolves to false when the connection is not here or already subscribed.
    */
   async subscribe(connectionId: string, channel: string): Promise<boolean> {
     this.#requireChannel(channel);
     const connection = this.registry.get(connectionId);
-    if (!connection || !(await this.membership.join(connection, channel, this.catalog.bind(channel)))) {
-      return false;
-    }
-    connection.sendEnvelope(subscribedFrame(channel));
-    return true;
+    return connection ? this.joiner.join(connection, channel, this.catalog.bind(channel), {}) : false;
   }
 
   /** Removes a connection of this node from a channel. Resolves to false when it was not subscribed. */
@@ -127,6 +140,17 @@ export class RealtimeService {
       requireString('connectionId', target.connectionId);
     }
     await this.broker.publish({ kind: 'disconnect', target, code, reason });
+  }
+
+  /** The members of a presence channel (one per user, on every node). Throws for a channel without presence. */
+  async getPresence(channel: string): Promise<PresenceMember[]> {
+    this.#requireChannel(channel);
+    if (!this.catalog.match(channel)?.definition.options.presence) {
+      throw new TypeError(
+        `Channel "${channel}" has no presence: declare it with @Channel(pattern, { presence: true })`,
+      );
+    }
+    return this.presence.members(channel);
   }
 
   getConnection(connectionId: string): RealtimeClient | undefined {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ChannelCatalog } from '../../lib/channels/channel-catalog.js';
 import type { ChannelDefinition } from '../../lib/channels/channel-definition.js';
+import { NO_CHANNEL_OPTIONS } from '../../lib/channels/channel-options.js';
 import { compileChannelPattern } from '../../lib/channels/channel-pattern.js';
 
 describe('compileChannelPattern', () => {
@@ -46,7 +47,9 @@ describe('ChannelCatalog', () => {
   const definition = (source: string): ChannelDefinition => ({
     pattern: compileChannelPattern(source),
     classRef: class {},
+    options: NO_CHANNEL_OPTIONS,
     checkJoin: () => Promise.resolve(true),
+    filterWhisper: undefined,
   });
 
   it('prefers the pattern with a literal at the first differing segment', () => {

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import type { Connection } from '../connection/connection.js';
+import { ErrorResponder } from '../exceptions/error-responder.js';
+import { HistoryStore } from '../history/history-store.js';
+import { PresenceTracker } from '../presence/presence-tracker.js';
+import type { InboundFrame } from '../protocol/envelope.js';
+import { historyFrameText, presenceFrame } from '../protocol/frames.js';
+import { subscriberAccess } from './channel-access.js';
+
+/** The control frames subscribers use to ask about a channel: `presence` and `history`. */
+@Injectable()
+export class ChannelQueries {
+  constructor(
+    private readonly presence: PresenceTracker,
+    private readonly history: HistoryStore,
+    private readonly errors: ErrorResponder,
+  ) {}
+
+  /** `presence {channel}` → `system:presence {channel, payload: {members}}`. */
+  async members(connection: Connection, frame: InboundFrame): Promise<void> {
+    const access = subscriberAccess(connection, frame, 'presence');
+    if ('code' in access) {
+      this.errors.refuse(connection, access, frame.id);
+      return;
+    }
+    try {
+      const members = await this.presence.members(access.channel);
+      connection.sendEnvelope(presenceFrame(access.channel, members, frame.id));
+    } catch (exception) {
+      this.errors.fail(connection, exception, frame.id, `reading the members of "${access.channel}"`);
+    }
+  }
+
+  /**
+   * `history {channel, since?, limit?}` → `history {channel, payload: {epoch, offset, messages}}`: the messages after
+   * `since` (oldest first, at most `limit`), or the newest `limit` without it. `limit` defaults to all that is kept.
+   */
+  async messages(connection: Connection, frame: InboundFrame): Promise<void> {
+    const access = subscriberAccess(connection, frame, 'history');
+    if ('code' in access) {
+      this.errors.refuse(connection, access, frame.id);
+      return;
+    }
+    const { channel, definition } = access;
+    const { size, ttlMs } = definition.options.history!;
+    try {
+      const page = await this.history.read(
+        channel,
+        { since: frame.since, limit: Math.min(frame.limit ?? size, size) },
+        { size, ttlMs },
+      );
+      const frames = page.entries.map((entry) => entry.frame);
+      connection.sendText(historyFrameText(channel, page, frames, frame.id));
+    } catch (exception) {
+      this.errors.fail(connection, exception, frame.id, `reading the history of "${channel}"`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** The bounds of one channel's history, from its `@Channel` options. */
+export interface HistoryLimits {
+  /** Messages kept; the oldest are dropped first. */
+  readonly size: number;
+  /** Messages older than this are dropped. Undefined: kept until pushed out. */
+  readonly ttlMs: number | undefined;
+}
+
+/** Where a channel's history stands: its epoch and the last offset given out (0 before the first message). */
+export interface HistoryPosition {
+  /** Changes whenever the history may have been lost (a restart of an in-memory store): old offsets mean nothing. */
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** A kept message: its offset and the frame exactly as it was delivered (with the `offset` field). */
+export interface HistoryEntry {
+  readonly offset: number;
+  readonly frame: string;
+}
+
+export interface HistoryQuery {
+  /** Only messages after this offset, oldest first; without it, the newest `limit` messages, oldest first. */
+  readonly since?: number;
+  readonly limit: number;
+}
+
+export interface HistoryPage extends HistoryPosition {
+  readonly entries: readonly HistoryEntry[];
+  /**
+   * With `since`: whether every message after it is still kept (false when some were dropped by size or age, or
+   * when `since` is ahead of the current offset). Always true without `since`.
+   */
+  readonly complete: boolean;
+}
+
+/**
+ * Keeps the recent messages of channels with `history`, and gives out their offsets: one strictly increasing
+ * counter per channel, assigned by the same authority that orders the history, so replay and live delivery agree.
+ * The embedded default is {@link MemoryHistoryStore}; provide another with the `historyStore` option.
+ */
+export abstract class HistoryStore {
+  /**
+   * Assigns the channel's next offset to a message and keeps it. `frame` is the encoded envelope without an
+   * offset; the store inserts it with {@link withOffset} and resolves to the entry (the frame to deliver).
+   */
+  abstract append(channel: string, frame: string, limits: HistoryLimits): Promise<HistoryEntry & HistoryPosition>;
+
+  /** Reads kept messages, oldest first, and the channel's current position. */
+  abstract read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage>;
+
+  /** Stops the store and releases its resources. */
+  abstract close(): Promise<void>;
+}
+
+/** Inserts `"offset":N` as the first field of an encoded envelope (`{"type":...}` → `{"offset":N,"type":...}`). */
+export function withOffset(frame: string, offset: number): string {
+  return `{"offset":${offset},${frame.slice(1)}`;
+}

@@ -1,0 +1,42 @@
+/** A member of a presence channel: one user, however many of its connections are in the channel. */
+export interface PresenceMember {
+  readonly userId: string;
+  /** Public info about the user (a display name, an avatar), from the identity or `canJoin`. */
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Called by a store that removed members by itself (for example those of a node that died without leaving), so
+ * the module can announce `system:user_left`. A store calls it on one node only for each member it removes.
+ */
+export type PresenceExpiryListener = (channel: string, member: PresenceMember) => void;
+
+/**
+ * Who is in each presence channel. Members are users: a store counts a user's connections per channel and reports
+ * the first join and the last leave, which the module turns into `system:user_joined` and `system:user_left`.
+ * The embedded default is {@link MemoryPresenceStore}; provide another with the `presenceStore` option.
+ *
+ * A store receives info already validated (a plain JSON object within `maxPresenceInfoBytes`).
+ */
+export abstract class PresenceStore {
+  /** Starts the store for this node. */
+  abstract start(nodeId: string, onExpired: PresenceExpiryListener): Promise<void>;
+
+  /**
+   * Records that a connection of `member.userId` is in `channel`. Resolves to true when it is the user's first
+   * connection there (the user just became a member). A user's info is the one its first connection brought.
+   */
+  abstract add(channel: string, connectionId: string, member: PresenceMember): Promise<boolean>;
+
+  /**
+   * Forgets a connection of a user in `channel`. Resolves to the member when it was the user's last connection
+   * there (the user just left), undefined otherwise, also when the connection was not recorded.
+   */
+  abstract remove(channel: string, connectionId: string, userId: string): Promise<PresenceMember | undefined>;
+
+  /** The channel's members, one per user. */
+  abstract members(channel: string): Promise<PresenceMember[]>;
+
+  /** Stops the store and releases its resources. */
+  abstract close(): Promise<void>;
+}

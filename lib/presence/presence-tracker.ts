@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Broker } from '../broker/broker.js';
+import type { Connection } from '../connection/connection.js';
+import { presenceEventFrame } from '../protocol/frames.js';
+import { encodeEnvelope } from '../protocol/codec.js';
+import { ServerFrameType } from '../protocol/message-types.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import { presenceInfoProblem } from './presence-info.js';
+import { type PresenceMember, PresenceStore } from './presence-store.js';
+
+/**
+ * Presence on top of the store: who a connection is as a member, and the `system:user_joined` / `system:user_left`
+ * events, published to the channel through the broker so they reach every node.
+ */
+@Injectable()
+export class PresenceTracker {
+  readonly #logger = new Logger('RealtimeModule');
+
+  constructor(
+    private readonly store: PresenceStore,
+    private readonly broker: Broker,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+  ) {}
+
+  start(nodeId: string): Promise<void> {
+    return this.store.start(nodeId, (channel, member) => {
+      this.#announce(ServerFrameType.USER_LEFT, channel, member, undefined);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  /**
+   * The member a connection makes: its user, with the info `canJoin` returned (when it returned an object) or else
+   * the identity's. Undefined for an anonymous connection: it sees the members but is not one. Throws an error
+   * naming the source when the info is not a plain JSON object within `maxPresenceInfoBytes`.
+   */
+  memberOf(connection: Connection, joinResult: unknown, source: string): PresenceMember | undefined {
+    if (connection.userId === null) {
+      return undefined;
+    }
+    if (typeof joinResult !== 'object' || joinResult === null) {
+      return { userId: connection.userId, info: connection.info };
+    }
+    const problem = presenceInfoProblem(joinResult, this.options.maxPresenceInfoBytes);
+    if (problem !== undefined) {
+      throw new TypeError(`${source} returned bad member info for user "${connection.userId}": ${problem}`);
+    }
+    return { userId: connection.userId, info: joinResult as Record<string, unknown> };
+  }
+
+  /** Records a connection as in the channel; when its user just became a member, tells the other connections. */
+  async add(channel: string, connection: Connection, member: PresenceMember): Promise<void> {
+    if (await this.store.add(channel, connection.id, member)) {
+      this.#announce(ServerFrameType.USER_JOINED, channel, member, connection.id);
+    }
+  }
+
+  /** Forgets a connection; when it was its user's last one in the channel, tells the channel the user left. */
+  async remove(channel: string, connection: Connection): Promise<void> {
+    if (connection.userId === null) {
+      return;
+    }
+    const left = await this.store.remove(channel, connection.id, connection.userId);
+    if (left !== undefined) {
+      this.#announce(ServerFrameType.USER_LEFT, channel, left, connection.id);
+    }
+  }
+
+  members(channel: string): Promise<PresenceMember[]> {
+    return this.store.members(channel);
+  }
+
+  #announce(
+    type: typeof ServerFrameType.USER_JOINED | typeof ServerFrameType.USER_LEFT,
+    channel: string,
+    member: PresenceMember,
+    except: string | undefined,
+  ): void {
+    const frame = encodeEnvelope(presenceEventFrame(type, channel, member, Date.now()));
+    this.broker
+      .publish({ kind: 'channel', channel, frame, except: except === undefined ? undefined : [except] })
+      .catch((error: unknown) => {
+        this.#logger.error(`Announcing ${type} of "${member.userId}" in "${channel}" failed`, (error as Error)?.stack);
+      });
+  }
+}
