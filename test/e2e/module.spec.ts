@@ -20,6 +20,7 @@ import { map, type Observable } from 'rxjs';
 import { WebSocket } from 'ws';
 import {
   Channel,
+  type ChannelOptions,
   ConnectedClient,
   ErrorCode,
   getHandshakeToken,
@@ -243,6 +244,42 @@ describe('boot errors in handler classes', () => {
     expect(() => Channel('room::x')).toThrow('Invalid channel pattern');
     expect(() => OnMessage('subscribe')).toThrow('control frame type');
     expect(() => OnMessage('has space')).toThrow('@OnMessage("has space")');
+  });
+
+  it.each([
+    [{ presence: 'yes' }, '@Channel("room:{id}") options: "presence" must be a boolean, got "yes"'],
+    [{ whispers: 1 }, '"whispers" must be a boolean, got 1'],
+    [{ histroy: 10 }, 'unknown option "histroy". Known options: presence, history, whispers'],
+    [{ history: 0 }, '"history" must be an integer from 1 to 10000 or { size, ttlMs?, replayOnJoin? }, got 0'],
+    [{ history: 10_001 }, '"history" must be an integer from 1 to 10000'],
+    [{ history: { size: 1.5 } }, '"history.size" must be an integer from 1 to 10000, got 1.5'],
+    [{ history: { size: 10, ttlMs: -1 } }, '"history.ttlMs" must be an integer number of milliseconds'],
+    [
+      { history: { size: 10, replayOnJoin: 11 } },
+      '"history.replayOnJoin" must be an integer from 0 to history.size (10)',
+    ],
+    [{ history: { size: 10, keep: 1 } }, 'unknown history option "keep"'],
+    [[], 'expected an object, got an array'],
+  ])('rejects channel options %j naming the option', (options, message) => {
+    expect(() => Channel('room:{id}', options as ChannelOptions)).toThrow(message);
+  });
+
+  it('rejects channel options without a pattern', () => {
+    expect(() => Channel(undefined, { presence: true })).toThrow('@Channel() options need a channel pattern');
+  });
+
+  it('fails naming a class whose onWhisper would never run', async () => {
+    @Channel('mute:{id}')
+    class MuteChannel {
+      onWhisper(): boolean {
+        return true;
+      }
+    }
+    @Module({ imports: [RealtimeModule.forRoot()], providers: [MuteChannel] })
+    class MuteModule {}
+    expect((await bootError(MuteModule)).message).toBe(
+      'MuteChannel.onWhisper is never called: @Channel("mute:{id}") does not enable whispers (add { whispers: true })',
+    );
   });
 });
 
