@@ -5,15 +5,28 @@ import {
   MessageType,
   OnMessage,
   Payload,
+  type OnWhisper,
   type RealtimeClient,
   RealtimeService,
+  type Whisper,
 } from 'nestjs-realtime';
 import { ChatMessageDto } from './chat-message.dto.js';
 
-/** Chat rooms: any signed-in user may join `room:<id>` and talk to the room. */
-@Channel('room:{roomId}')
-export class RoomChannel {
+/** What members may whisper in a room: typing indicators and read receipts. */
+const ROOM_WHISPERS: ReadonlySet<string> = new Set(['typing', 'read']);
+
+/**
+ * Chat rooms: any signed-in user may join `room:<id>` and talk to the room. Members see who is online (presence),
+ * who is typing (whispers), and the last 50 messages when they join; a client that reconnects with its last offset
+ * gets exactly what it missed from the last 100.
+ */
+@Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
+export class RoomChannel implements OnWhisper {
   constructor(private readonly realtime: RealtimeService) {}
+
+  onWhisper(_client: RealtimeClient, whisper: Whisper): boolean {
+    return ROOM_WHISPERS.has(whisper.event);
+  }
 
   canJoin(client: RealtimeClient): boolean {
     return client.userId !== null;
@@ -24,13 +37,13 @@ export class RoomChannel {
     @Payload() message: ChatMessageDto,
     @ConnectedClient() client: RealtimeClient,
     @ChannelName() channel: string,
-  ): Promise<{ id: string | undefined }> {
+  ): Promise<{ id: string | undefined; offset: number | undefined }> {
     const sent = await this.realtime.broadcastToChannel(channel, {
       type: MessageType.CHAT_GROUP,
       payload: { text: message.text },
       sender: client.userId,
     });
-    return { id: sent.id };
+    return { id: sent.id, offset: sent.offset };
   }
 }
 

@@ -85,7 +85,7 @@ describe('sample app', () => {
       });
       const received = await bob.nextOfType('chat:group');
       expect(received).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hello room' } });
-      expect(ack.payload).toEqual({ id: received.id });
+      expect(ack.payload).toEqual({ id: received.id, offset: received.offset });
       await outsider.sync();
       expect(outsider.pending(ofType('chat:group'))).toEqual([]);
     });
@@ -100,6 +100,60 @@ describe('sample app', () => {
       await alice.subscribe('room:validation');
       const reply = await alice.request({ type: 'chat:group', channel: 'room:validation', payload });
       expect(reply.error?.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('shows who is online, with their color, and who joins and leaves', async () => {
+      const alice = await connect('alice');
+      const joined = await alice.subscribe('room:presence');
+      expect(joined.payload).toMatchObject({ members: [{ userId: 'alice', info: { color: expect.any(String) } }] });
+      const bob = await connect('bob');
+      const bobJoined = await bob.subscribe('room:presence');
+      expect((bobJoined.payload as { members: unknown[] }).members).toHaveLength(2);
+      expect((await alice.nextOfType('system:user_joined')).payload).toMatchObject({ userId: 'bob' });
+      await bob.close();
+      expect((await alice.nextOfType('system:user_left')).payload).toMatchObject({ userId: 'bob' });
+    });
+
+    it('relays typing whispers to the other members, and blocks other whispers', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      await alice.subscribe('room:typing');
+      await bob.subscribe('room:typing');
+      alice.send({ type: 'whisper', channel: 'room:typing', event: 'typing', payload: { typing: true } });
+      expect(await bob.nextOfType('whisper')).toEqual({
+        type: 'whisper',
+        channel: 'room:typing',
+        event: 'typing',
+        sender: 'alice',
+        payload: { typing: true },
+      });
+      const blocked = await alice.request({ type: 'whisper', channel: 'room:typing', event: 'shout' });
+      expect(blocked.error?.code).toBe('FORBIDDEN');
+    });
+
+    it('replays the last messages on join, and what a client missed when it comes back', async () => {
+      const alice = await connect('alice');
+      await alice.subscribe('room:history');
+      for (const text of ['one', 'two']) {
+        await alice.request({ type: 'chat:group', channel: 'room:history', payload: { text } });
+      }
+      const bob = await connect('bob');
+      const joined = await bob.subscribe('room:history');
+      const { epoch } = joined.payload as { epoch: string };
+      const replayed = [await bob.nextOfType('chat:group'), await bob.nextOfType('chat:group')];
+      expect(replayed.map((frame) => (frame.payload as { text: string }).text)).toEqual(['one', 'two']);
+      await bob.close();
+
+      await alice.request({ type: 'chat:group', channel: 'room:history', payload: { text: 'three' } });
+      const back = await connect('bob');
+      const recovered = await back.request({
+        type: 'subscribe',
+        channel: 'room:history',
+        since: replayed[1].offset,
+        epoch,
+      });
+      expect(recovered.payload).toMatchObject({ recovered: true, offset: 3 });
+      expect(await back.nextOfType('chat:group')).toMatchObject({ offset: 3, payload: { text: 'three' } });
     });
 
     it('refuses chat:group from a client that did not join', async () => {
