@@ -40,6 +40,10 @@ describe('resolveRealtimeOptions', () => {
     [{ maxChannelNameLength: 0 }, '"maxChannelNameLength"'],
     [{ maxPayloadBytes: 10 }, '"maxPayloadBytes"'],
     [{ heartbeatIntervalMs: Number.NaN }, '"heartbeatIntervalMs"'],
+    [{ maxPresenceInfoBytes: 1 }, '"maxPresenceInfoBytes": expected an integer number of bytes from 2 to 65536, got 1'],
+    [{ presenceStore: {} }, '"presenceStore": expected a PresenceStore instance, got an instance of Object'],
+    [{ historyStore: new Map() }, '"historyStore": expected a HistoryStore instance, got an instance of Map'],
+    [{ broker: { publish: () => undefined } }, '"broker": expected a Broker instance'],
   ])('rejects %j', (options, message) => {
     expect(() => resolveRealtimeOptions(options as never)).toThrow(message);
   });

@@ -80,14 +80,13 @@ export class ChannelJoiner {
   }
 
   async #historyStart(channel: string, history: ResolvedHistoryOptions, request: JoinRequest): Promise<Start> {
-    const limits = { size: history.size, ttlMs: history.ttlMs };
     if (request.since !== undefined) {
-      const page = await this.history.read(channel, { since: request.since, limit: history.size }, limits);
+      const page = await this.history.read(channel, { since: request.since, limit: history.size }, history);
       if (page.complete && page.epoch === request.epoch) {
         return started(page, page.entries, true);
       }
     }
-    const page = await this.history.read(channel, { limit: Math.max(history.replayOnJoin, 1) }, limits);
+    const page = await this.history.read(channel, { limit: Math.max(history.replayOnJoin, 1) }, history);
     const replay = history.replayOnJoin > 0 ? page.entries : [];
     return started(page, replay, request.since === undefined ? undefined : false);
   }

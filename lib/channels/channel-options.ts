@@ -1,3 +1,4 @@
+import type { HistoryLimits } from '../history/history-store.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { describeValue } from '../util/describe-value.js';
 
@@ -21,9 +22,8 @@ export interface ChannelOptions {
   readonly whispers?: boolean;
 }
 
-export interface ResolvedHistoryOptions {
-  readonly size: number;
-  readonly ttlMs: number | undefined;
+/** A channel's history options after validation: also the limits its store works with. */
+export interface ResolvedHistoryOptions extends HistoryLimits {
   readonly replayOnJoin: number;
 }
 

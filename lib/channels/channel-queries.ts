@@ -42,13 +42,10 @@ export class ChannelQueries {
       return;
     }
     const { channel, definition } = access;
-    const { size, ttlMs } = definition.options.history!;
+    const history = definition.options.history!;
+    const limit = Math.min(frame.limit ?? history.size, history.size);
     try {
-      const page = await this.history.read(
-        channel,
-        { since: frame.since, limit: Math.min(frame.limit ?? size, size) },
-        { size, ttlMs },
-      );
+      const page = await this.history.read(channel, { since: frame.since, limit }, history);
       const frames = page.entries.map((entry) => entry.frame);
       connection.sendText(historyFrameText(channel, page, frames, frame.id));
     } catch (exception) {

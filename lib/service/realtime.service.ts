@@ -94,7 +94,7 @@ export class RealtimeService {
       await this.broker.publish({ kind: 'channel', channel, frame, except });
       return envelope;
     }
-    const kept = await this.history.append(channel, frame, { size: history.size, ttlMs: history.ttlMs });
+    const kept = await this.history.append(channel, frame, history);
     await this.broker.publish({ kind: 'channel', channel, frame: kept.frame, offset: kept.offset, except });
     return { ...envelope, offset: kept.offset };
   }

@@ -29,6 +29,9 @@ describe('decodeFrame', () => {
       channel: 'room:1',
       recipient: 'bob',
       event: 'typing',
+      since: 41,
+      epoch: 'e-1',
+      limit: 20,
       payload: { text: 'hi' },
       metadata: { trace: 'x' },
     };
@@ -77,6 +80,15 @@ describe('decodeFrame', () => {
       JSON.stringify({ type: 'x', metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])) }),
     ],
     ['a lone surrogate type', '{"type":"\\ud800"}'],
+    ['a negative since', '{"type":"subscribe","since":-1}'],
+    ['a fractional since', '{"type":"subscribe","since":0.5}'],
+    ['a string since', '{"type":"subscribe","since":"3"}'],
+    ['an unsafe since', '{"type":"subscribe","since":9007199254740993}'],
+    ['an empty epoch', '{"type":"subscribe","epoch":""}'],
+    ['a numeric epoch', '{"type":"subscribe","epoch":5}'],
+    ['an epoch over 64 characters', `{"type":"subscribe","epoch":"${'e'.repeat(65)}"}`],
+    ['a zero limit', '{"type":"history","limit":0}'],
+    ['a limit over 10000', '{"type":"history","limit":10001}'],
   ])('answers BAD_REQUEST to %s', (_case, text) => {
     expect(errorOf(text).error.code).toBe(ErrorCode.BAD_REQUEST);
   });
