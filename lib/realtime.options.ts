@@ -1,11 +1,27 @@
 import { Broker } from './broker/broker.js';
 import { HistoryStore } from './history/history-store.js';
 import { PresenceStore } from './presence/presence-store.js';
+import {
+  PROTECTION_OPTION_KEYS,
+  type ProtectionOptions,
+  type ResolvedProtectionOptions,
+  resolveProtectionOptions,
+} from './protection/protection.options.js';
 import { describeValue } from './util/describe-value.js';
+import {
+  RealtimeOptionsError,
+  check,
+  implementsAll,
+  isInteger,
+  milliseconds,
+  rejectUnknownKeys,
+} from './util/option-checks.js';
+
+export { RealtimeOptionsError };
 import type { AuthenticateFunction, RealtimeAuthenticatorType } from './interfaces/authenticator.interface.js';
 
 /** Options of `RealtimeModule.forRoot()` / `forRootAsync()`. Every limit has a safe default. */
-export interface RealtimeModuleOptions {
+export interface RealtimeModuleOptions extends ProtectionOptions {
   /** URL path of the WebSocket endpoint. Default `'/realtime'`. */
   path?: string;
   /**
@@ -46,7 +62,7 @@ export interface RealtimeOptionsFactory {
 }
 
 /** Options after defaults and validation. */
-export interface ResolvedRealtimeOptions {
+export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly path: string;
   readonly port: number | undefined;
   readonly host: string | undefined;
@@ -72,7 +88,7 @@ export const REALTIME_DEFAULTS = {
   maxPresenceInfoBytes: 1024,
 } as const;
 
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof RealtimeModuleOptions>([
+const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'path',
   'port',
   'host',
@@ -86,26 +102,17 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof RealtimeModuleOptions>(
   'presenceStore',
   'historyStore',
   'maxPresenceInfoBytes',
-]);
-
-/** Raised at boot for a bad option; the message names the option and the value. */
-export class RealtimeOptionsError extends Error {
-  override readonly name = 'RealtimeOptionsError';
-}
+  ...PROTECTION_OPTION_KEYS,
+];
 
 /** Applies defaults and validates; throws {@link RealtimeOptionsError} naming the first bad option. */
 export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefined | null): ResolvedRealtimeOptions {
   if (options == null || typeof options !== 'object') {
     throw new RealtimeOptionsError(`RealtimeModule options must be an object, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new RealtimeOptionsError(
-        `Unknown RealtimeModule option "${key}". Known options: ${[...KNOWN_OPTIONS].join(', ')}`,
-      );
-    }
-  }
+  rejectUnknownKeys('RealtimeModule option', options, KNOWN_OPTIONS);
   const resolved: ResolvedRealtimeOptions = {
+    ...resolveProtectionOptions(options),
     path: check('path', options.path ?? REALTIME_DEFAULTS.path, isPath, 'a URL path starting with "/"'),
     port: options.port === undefined ? undefined : check('port', options.port, isPort, 'an integer from 0 to 65535'),
     host: options.host === undefined ? undefined : check('host', options.host, isNonEmptyString, 'a non-empty string'),
@@ -177,28 +184,6 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
   return resolved;
 }
 
-function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
-  if (!valid(value)) {
-    throw new RealtimeOptionsError(
-      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-function milliseconds(name: string, value: number, minimum = 1): number {
-  return check(
-    name,
-    value,
-    (candidate) => isInteger(candidate) && candidate >= minimum && candidate <= 2_147_483_647,
-    `an integer number of milliseconds from ${minimum} to 2147483647`,
-  );
-}
-
-function isInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value);
-}
-
 function isPort(value: unknown): boolean {
   return isInteger(value) && value >= 0 && value <= 65535;
 }
@@ -214,16 +199,3 @@ function isPath(value: unknown): boolean {
 const BROKER_METHODS = ['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const;
 const PRESENCE_STORE_METHODS = ['start', 'add', 'remove', 'members', 'close'] as const;
 const HISTORY_STORE_METHODS = ['append', 'read', 'close'] as const;
-
-function implementsAll(value: unknown, base: abstract new () => object, methods: readonly string[]): boolean {
-  if (value instanceof base) {
-    return true;
-  }
-  // An implementation built against another copy of this package is not an instance of this copy's class.
-  const candidate = value as Record<string, unknown> | null;
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    methods.every((method) => typeof candidate[method] === 'function')
-  );
-}

@@ -18,6 +18,17 @@ describe('resolveRealtimeOptions', () => {
       presenceStore: undefined,
       historyStore: undefined,
       maxPresenceInfoBytes: 1024,
+      perMessageDeflate: false,
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 100,
+      maxConnectionsPerUser: 20,
+      maxChannelsPerConnection: 100,
+      handshakeTimeoutMs: 10_000,
+      allowedOrigins: undefined,
+      allowMissingOrigin: true,
+      rateLimit: { limit: 100, windowMs: 1000, closeAfter: 100 },
+      rateLimitStore: undefined,
+      backpressure: { maxBufferedBytes: 1_048_576, policy: 'close', volatileBufferedBytes: 65_536 },
     });
     expect(REALTIME_DEFAULTS.maxPayloadBytes).toBe(64 * 1024);
   });
@@ -44,6 +55,23 @@ describe('resolveRealtimeOptions', () => {
     [{ presenceStore: {} }, '"presenceStore": expected a PresenceStore instance, got an instance of Object'],
     [{ historyStore: new Map() }, '"historyStore": expected a HistoryStore instance, got an instance of Map'],
     [{ broker: { publish: () => undefined } }, '"broker": expected a Broker instance'],
+    [{ maxConnections: -1 }, '"maxConnections": expected an integer from 0 (no cap), got -1'],
+    [{ maxConnectionsPerIp: 1.5 }, '"maxConnectionsPerIp"'],
+    [{ handshakeTimeoutMs: 0 }, '"handshakeTimeoutMs"'],
+    [{ allowedOrigins: ['example.com'] }, '"allowedOrigins": expected a list of origins ("https://host[:port]")'],
+    [{ allowedOrigins: 'https://example.com' }, '"allowedOrigins"'],
+    [{ allowMissingOrigin: 'no' }, '"allowMissingOrigin": expected a boolean'],
+    [{ rateLimit: { limit: 0, windowMs: 1000 } }, '"rateLimit.limit": expected an integer from 1, got 0'],
+    [{ rateLimit: { limit: 5 } }, '"rateLimit.windowMs"'],
+    [{ rateLimit: { limit: 5, windowMs: 10, burst: 2 } }, 'Unknown rateLimit option "burst"'],
+    [{ rateLimit: true }, '"rateLimit": expected an object { limit, windowMs }, got true'],
+    [{ rateLimitStore: {} }, '"rateLimitStore": expected a RateLimitStore instance'],
+    [{ backpressure: { policy: 'pause' } }, '"backpressure.policy": expected "close" or "drop", got "pause"'],
+    [{ backpressure: { maxBufferedBytes: 10 } }, '"backpressure.maxBufferedBytes"'],
+    [
+      { backpressure: { maxBufferedBytes: 2048, volatileBufferedBytes: 4096 } },
+      '"backpressure.volatileBufferedBytes": must not exceed maxBufferedBytes (2048), got 4096',
+    ],
   ])('rejects %j', (options, message) => {
     expect(() => resolveRealtimeOptions(options as never)).toThrow(message);
   });

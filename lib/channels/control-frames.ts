@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
 import type { InboundFrame } from '../protocol/envelope.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ackFrame, pongFrame, subscribedFrame } from '../protocol/frames.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelJoiner } from './channel-joiner.js';
 import { ChannelMembership } from './channel-membership.js';
@@ -16,6 +18,7 @@ export class ControlFrames {
     private readonly membership: ChannelMembership,
     private readonly joiner: ChannelJoiner,
     private readonly errors: ErrorResponder,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
   ) {}
 
   async subscribe(connection: Connection, frame: InboundFrame): Promise<void> {
@@ -27,6 +30,15 @@ export class ControlFrames {
     if (connection.isSubscribed(channel)) {
       // Already live: nothing starts over (no replay, no members); `presence` and `history` refresh a view.
       connection.sendEnvelope(subscribedFrame(channel, id));
+      return;
+    }
+    const cap = this.options.maxChannelsPerConnection;
+    if (cap > 0 && connection.channelCount >= cap) {
+      this.errors.refuse(
+        connection,
+        { code: ErrorCode.FORBIDDEN, message: `A connection may be in at most ${cap} channels` },
+        id,
+      );
       return;
     }
     const match = this.catalog.match(channel);

@@ -92,6 +92,10 @@ export class Connection implements RealtimeClient {
     this.#handling = value;
   }
 
+  get channelCount(): number {
+    return this.#subscriptions.size;
+  }
+
   isSubscribed(channel: string): boolean {
     return this.#subscriptions.has(channel);
   }

@@ -25,6 +25,7 @@ import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
+import { Admission } from './admission.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { Heartbeat } from './heartbeat.js';
 import { rejectHandshake } from './reject-handshake.js';
@@ -46,6 +47,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   #connectionSequence = 0;
   #pendingHandshakes = new Set<Duplex>();
   #drained: (() => void) | undefined;
+  readonly #admission: Admission;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
@@ -61,10 +63,11 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     private readonly presence: PresenceTracker,
     private readonly history: HistoryStore,
   ) {
+    this.#admission = new Admission(options);
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: false,
+      perMessageDeflate: options.perMessageDeflate,
       maxPayload: options.maxPayloadBytes,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
@@ -156,6 +159,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         resolve();
       });
     });
+    // A client that never finishes its HTTP request is dropped in the same time as a slow handshake.
+    server.requestTimeout = this.options.handshakeTimeoutMs;
+    server.headersTimeout = this.options.handshakeTimeoutMs;
     this.#ownsHttpServer = true;
     return server;
   }
@@ -165,13 +171,21 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       rejectHandshake(socket, 503, 'Server is shutting down');
       return;
     }
+    const admitted = this.#admission.admit(request);
+    if (typeof admitted !== 'function') {
+      this.#logger.debug(`Handshake from ${request.socket.remoteAddress} refused: ${admitted.message}`);
+      rejectHandshake(socket, admitted.status, admitted.message);
+      return;
+    }
+    // The socket closes however the handshake or the connection ends: that is when the admission ends too.
+    socket.once('close', admitted);
     // Until ws takes the socket over, an error on it (a reset during authentication) must not crash the process.
     const ignoreError = (): void => undefined;
     socket.on('error', ignoreError);
     this.#pendingHandshakes.add(socket);
-    let identity: ConnectionIdentity | null;
+    let identity: ConnectionIdentity | null | typeof TIMED_OUT;
     try {
-      identity = await this.authenticator.authenticate(request);
+      identity = await within(this.authenticator.authenticate(request), this.options.handshakeTimeoutMs, TIMED_OUT);
     } finally {
       this.#pendingHandshakes.delete(socket);
     }
@@ -179,8 +193,19 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       socket.destroy();
       return;
     }
+    if (identity === TIMED_OUT) {
+      this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
+      rejectHandshake(socket, 408, 'Handshake timeout');
+      return;
+    }
     if (identity === null) {
       rejectHandshake(socket, 401, 'Unauthorized');
+      return;
+    }
+    const perUser = this.options.maxConnectionsPerUser;
+    if (identity.userId !== null && perUser > 0 && this.registry.ofUser(identity.userId).size >= perUser) {
+      this.#logger.debug(`Handshake of user "${identity.userId}" refused: ${perUser} connections already`);
+      rejectHandshake(socket, 429, 'Too many connections for this user');
       return;
     }
     socket.off('error', ignoreError);
@@ -245,10 +270,15 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
+const TIMED_OUT = Symbol('timed out');
+
+/** Waits for `promise`, or `ms` milliseconds, whichever comes first: then resolves to `otherwise`. */
+async function within<T, U = undefined>(promise: Promise<T>, ms: number, otherwise?: U): Promise<T | U> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([promise, timeout]);
-  clearTimeout(timer);
+  const timeout = new Promise<U>((resolve) => (timer = setTimeout(() => resolve(otherwise as U), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -21,6 +21,8 @@ export interface ConnectOptions {
   /** ws answers pings by itself unless this is false (to simulate a dead peer). */
   autoPong?: boolean;
   path?: string;
+  /** Offer permessage-deflate (off by default, like the server). */
+  perMessageDeflate?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -68,7 +70,11 @@ export class TestClient {
     if (options.token !== undefined) {
       url.searchParams.set('token', options.token);
     }
-    const clientOptions: ClientOptions = { headers: options.headers, autoPong: options.autoPong ?? true };
+    const clientOptions: ClientOptions = {
+      headers: options.headers,
+      autoPong: options.autoPong ?? true,
+      perMessageDeflate: options.perMessageDeflate ?? false,
+    };
     return new TestClient(new WebSocket(url, options.protocols ?? 'realtime.v1', clientOptions));
   }
 

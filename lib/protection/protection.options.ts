@@ -1,0 +1,222 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  RealtimeOptionsError,
+  cap,
+  check,
+  implementsAll,
+  isInteger,
+  milliseconds,
+  rejectUnknownKeys,
+} from '../util/option-checks.js';
+import { type RateLimitRule, RateLimitStore } from './rate-limit-store.js';
+
+/** Decides whether a browser page from `origin` may connect. */
+export type OriginCheck = (origin: string, request: IncomingMessage) => boolean;
+
+/** The module-wide rate limit on inbound frames. */
+export interface RealtimeRateLimitOptions extends RateLimitRule {
+  /**
+   * A connection refused this many times within one `windowMs` is closed with 1008: sustained abuse, not a burst.
+   * `0`: never close. Default: `limit`.
+   */
+  readonly closeAfter?: number;
+}
+
+export interface BackpressureOptions {
+  /** Bytes queued for one connection past which the policy applies. Default 1 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** `close` (default): close the connection with 4000 "Slow consumer"; `drop`: drop messages to it (counted). */
+  readonly policy?: 'close' | 'drop';
+  /** Volatile messages (whispers, `{ volatile: true }` sends) are dropped past this many queued bytes. Default 64 KiB. */
+  readonly volatileBufferedBytes?: number;
+}
+
+/** The protection options of `RealtimeModule.forRoot()`. Every limit is on by default; `0` turns a cap off. */
+export interface ProtectionOptions {
+  /** permessage-deflate. Default off (CPU and memory per connection); when on, `maxPayloadBytes` applies inflated. */
+  perMessageDeflate?: boolean;
+  /** Connections in total on this node; past it, handshakes get HTTP 503. Default 10 000. */
+  maxConnections?: number;
+  /** Connections from one IP address (the socket's peer); past it, HTTP 429. Default 100. */
+  maxConnectionsPerIp?: number;
+  /** Connections of one user on this node; past it, HTTP 429. Default 20. */
+  maxConnectionsPerUser?: number;
+  /** Channels one connection may be in; past it, `subscribe` gets `FORBIDDEN`. Default 100. */
+  maxChannelsPerConnection?: number;
+  /** Time the handshake (authentication included) may take; past it, HTTP 408. Default 10 000 ms. */
+  handshakeTimeoutMs?: number;
+  /**
+   * Origins browsers may connect from: a list (`'https://app.example.com'`, exact) or a function. Default: the
+   * `Origin` must match the request's `Host` (same host and port). A mismatch gets HTTP 403.
+   */
+  allowedOrigins?: readonly string[] | OriginCheck;
+  /** Whether handshakes without `Origin` (non-browser clients) are accepted. Default true. */
+  allowMissingOrigin?: boolean;
+  /** Every inbound frame counts, control frames and whispers included, per user (per connection if anonymous). */
+  rateLimit?: RealtimeRateLimitOptions | false;
+  /** Where rate-limit buckets live. Default: an in-process `MemoryRateLimitStore`. */
+  rateLimitStore?: RateLimitStore;
+  /** What happens to a connection that does not read what it is sent. */
+  backpressure?: BackpressureOptions;
+}
+
+export interface ResolvedRateLimit extends RateLimitRule {
+  readonly closeAfter: number;
+}
+
+export interface ResolvedProtectionOptions {
+  readonly perMessageDeflate: boolean;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly maxConnectionsPerUser: number;
+  readonly maxChannelsPerConnection: number;
+  readonly handshakeTimeoutMs: number;
+  readonly allowedOrigins: readonly string[] | OriginCheck | undefined;
+  readonly allowMissingOrigin: boolean;
+  readonly rateLimit: ResolvedRateLimit | undefined;
+  readonly rateLimitStore: RateLimitStore | undefined;
+  readonly backpressure: Required<BackpressureOptions>;
+}
+
+export const PROTECTION_DEFAULTS = {
+  perMessageDeflate: false,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerUser: 20,
+  maxChannelsPerConnection: 100,
+  handshakeTimeoutMs: 10_000,
+  allowMissingOrigin: true,
+  rateLimit: { limit: 100, windowMs: 1000 },
+  backpressure: { maxBufferedBytes: 1024 * 1024, policy: 'close', volatileBufferedBytes: 64 * 1024 },
+} as const;
+
+export const PROTECTION_OPTION_KEYS: readonly (keyof ProtectionOptions)[] = [
+  'perMessageDeflate',
+  'maxConnections',
+  'maxConnectionsPerIp',
+  'maxConnectionsPerUser',
+  'maxChannelsPerConnection',
+  'handshakeTimeoutMs',
+  'allowedOrigins',
+  'allowMissingOrigin',
+  'rateLimit',
+  'rateLimitStore',
+  'backpressure',
+];
+
+export function resolveProtectionOptions(options: ProtectionOptions): ResolvedProtectionOptions {
+  const defaults = PROTECTION_DEFAULTS;
+  return {
+    perMessageDeflate: check('perMessageDeflate', options.perMessageDeflate ?? false, isBoolean, 'a boolean'),
+    maxConnections: cap('maxConnections', options.maxConnections ?? defaults.maxConnections),
+    maxConnectionsPerIp: cap('maxConnectionsPerIp', options.maxConnectionsPerIp ?? defaults.maxConnectionsPerIp),
+    maxConnectionsPerUser: cap(
+      'maxConnectionsPerUser',
+      options.maxConnectionsPerUser ?? defaults.maxConnectionsPerUser,
+    ),
+    maxChannelsPerConnection: cap(
+      'maxChannelsPerConnection',
+      options.maxChannelsPerConnection ?? defaults.maxChannelsPerConnection,
+    ),
+    handshakeTimeoutMs: milliseconds('handshakeTimeoutMs', options.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs),
+    allowedOrigins:
+      options.allowedOrigins === undefined
+        ? undefined
+        : check(
+            'allowedOrigins',
+            options.allowedOrigins,
+            (value) =>
+              typeof value === 'function' ||
+              (Array.isArray(value) && value.every((origin) => typeof origin === 'string' && isOrigin(origin))),
+            'a list of origins ("https://host[:port]") or a function (origin, request) => boolean',
+          ),
+    allowMissingOrigin: check(
+      'allowMissingOrigin',
+      options.allowMissingOrigin ?? defaults.allowMissingOrigin,
+      isBoolean,
+      'a boolean',
+    ),
+    rateLimit: resolveRateLimit(options.rateLimit),
+    rateLimitStore:
+      options.rateLimitStore === undefined
+        ? undefined
+        : check(
+            'rateLimitStore',
+            options.rateLimitStore,
+            (value) => implementsAll(value, RateLimitStore, ['consume', 'close']),
+            'a RateLimitStore instance',
+          ),
+    backpressure: resolveBackpressure(options.backpressure),
+  };
+}
+
+/** Validates a rate-limit rule (module option or `@RateLimit`); `name` is how errors refer to it. */
+export function checkRateLimitRule(name: string, rule: unknown): RateLimitRule {
+  check(name, rule, (value) => typeof value === 'object' && value !== null, 'an object { limit, windowMs }');
+  const { limit, windowMs } = rule as Partial<RateLimitRule>;
+  check(`${name}.limit`, limit, (value) => isInteger(value) && value >= 1, 'an integer from 1');
+  milliseconds(`${name}.windowMs`, windowMs as number);
+  return { limit: limit!, windowMs: windowMs! };
+}
+
+function resolveRateLimit(option: ProtectionOptions['rateLimit']): ResolvedRateLimit | undefined {
+  if (option === false) {
+    return undefined;
+  }
+  const given = option ?? PROTECTION_DEFAULTS.rateLimit;
+  if (typeof given === 'object' && given !== null) {
+    rejectUnknownKeys('rateLimit option', given, ['limit', 'windowMs', 'closeAfter']);
+  }
+  const rule = checkRateLimitRule('rateLimit', given);
+  const closeAfter = cap('rateLimit.closeAfter', (given as RealtimeRateLimitOptions).closeAfter ?? rule.limit);
+  return { ...rule, closeAfter };
+}
+
+function resolveBackpressure(option: BackpressureOptions | undefined): Required<BackpressureOptions> {
+  const defaults = PROTECTION_DEFAULTS.backpressure;
+  if (option === undefined) {
+    return defaults;
+  }
+  check('backpressure', option, (value) => typeof value === 'object' && value !== null, 'an object');
+  rejectUnknownKeys('backpressure option', option, ['maxBufferedBytes', 'policy', 'volatileBufferedBytes']);
+  const bytes = (value: unknown) => isInteger(value) && value >= 1024;
+  const resolved = {
+    maxBufferedBytes: check(
+      'backpressure.maxBufferedBytes',
+      option.maxBufferedBytes ?? defaults.maxBufferedBytes,
+      bytes,
+      'an integer number of bytes from 1024',
+    ),
+    policy: check('backpressure.policy', option.policy ?? defaults.policy, isPolicy, '"close" or "drop"'),
+    volatileBufferedBytes: check(
+      'backpressure.volatileBufferedBytes',
+      option.volatileBufferedBytes ?? defaults.volatileBufferedBytes,
+      bytes,
+      'an integer number of bytes from 1024',
+    ),
+  };
+  if (resolved.volatileBufferedBytes > resolved.maxBufferedBytes) {
+    throw new RealtimeOptionsError(
+      `Invalid RealtimeModule option "backpressure.volatileBufferedBytes": must not exceed maxBufferedBytes ` +
+        `(${resolved.maxBufferedBytes}), got ${resolved.volatileBufferedBytes}`,
+    );
+  }
+  return resolved;
+}
+
+function isBoolean(value: unknown): boolean {
+  return typeof value === 'boolean';
+}
+
+function isPolicy(value: unknown): value is 'close' | 'drop' {
+  return value === 'close' || value === 'drop';
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.origin === value;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,91 @@
+import type { IncomingMessage } from 'node:http';
+import type { ResolvedProtectionOptions } from '../protection/protection.options.js';
+
+export type Refusal = { readonly status: number; readonly message: string };
+
+/** Undoes an admission when the handshake fails or the connection ends; safe to call more than once. */
+export type Release = () => void;
+
+/**
+ * Decides, before any authentication work, whether a handshake may proceed: the origin check (403) and the caps on
+ * connections in total (503) and per IP address (429). Handshakes in progress count, so a flood of slow handshakes
+ * is capped too.
+ */
+export class Admission {
+  #total = 0;
+  readonly #perIp = new Map<string, number>();
+
+  constructor(private readonly options: ResolvedProtectionOptions) {}
+
+  /** Connections and handshakes in progress. */
+  get total(): number {
+    return this.#total;
+  }
+
+  admit(request: IncomingMessage): Release | Refusal {
+    const originRefusal = this.#checkOrigin(request);
+    if (originRefusal !== undefined) {
+      return originRefusal;
+    }
+    const { maxConnections, maxConnectionsPerIp } = this.options;
+    if (maxConnections > 0 && this.#total >= maxConnections) {
+      return { status: 503, message: 'Server is at its connection limit' };
+    }
+    const ip = request.socket.remoteAddress ?? '';
+    const fromIp = this.#perIp.get(ip) ?? 0;
+    if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) {
+      return { status: 429, message: 'Too many connections from this address' };
+    }
+    this.#total++;
+    this.#perIp.set(ip, fromIp + 1);
+    let released = false;
+    return () => {
+      if (released) {
+        return;
+      }
+      released = true;
+      this.#total--;
+      const left = (this.#perIp.get(ip) ?? 1) - 1;
+      if (left === 0) {
+        this.#perIp.delete(ip);
+      } else {
+        this.#perIp.set(ip, left);
+      }
+    };
+  }
+
+  #checkOrigin(request: IncomingMessage): Refusal | undefined {
+    const origin = request.headers.origin;
+    if (origin === undefined || origin === '') {
+      return this.options.allowMissingOrigin ? undefined : { status: 403, message: 'An Origin header is required' };
+    }
+    const { allowedOrigins } = this.options;
+    let allowed: boolean;
+    if (allowedOrigins === undefined) {
+      allowed = sameHost(origin, request.headers.host);
+    } else if (typeof allowedOrigins === 'function') {
+      try {
+        allowed = allowedOrigins(origin, request) === true;
+      } catch {
+        allowed = false;
+      }
+    } else {
+      allowed = allowedOrigins.includes(origin);
+    }
+    return allowed ? undefined : { status: 403, message: 'Origin not allowed' };
+  }
+}
+
+/** Whether a browser `Origin` names the host (and port) the request was sent to. */
+function sameHost(origin: string, host: string | undefined): boolean {
+  if (host === undefined) {
+    return false;
+  }
+  try {
+    const from = new URL(origin);
+    // Read the Host with the origin's scheme, so default ports compare equal (`example.com` and `example.com:443`).
+    return from.host === new URL(`${from.protocol}//${host}`).host;
+  } catch {
+    return false;
+  }
+}

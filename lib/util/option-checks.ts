@@ -1,0 +1,56 @@
+import { describeValue } from './describe-value.js';
+
+/** Raised at boot for a bad option; the message names the option and the value. */
+export class RealtimeOptionsError extends Error {
+  override readonly name = 'RealtimeOptionsError';
+}
+
+/** Returns `value` when `valid`, else throws naming the option, what was expected and what it got. */
+export function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
+  if (!valid(value)) {
+    throw new RealtimeOptionsError(
+      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+export function milliseconds(name: string, value: number, minimum = 1): number {
+  return check(
+    name,
+    value,
+    (candidate) => isInteger(candidate) && candidate >= minimum && candidate <= 2_147_483_647,
+    `an integer number of milliseconds from ${minimum} to 2147483647`,
+  );
+}
+
+/** A cap: a non-negative integer, where 0 means no cap. */
+export function cap(name: string, value: number): number {
+  return check(name, value, (candidate) => isInteger(candidate) && candidate >= 0, 'an integer from 0 (no cap)');
+}
+
+export function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+/** Whether `value` is an instance of `base`, or has its methods (an implementation built against another copy). */
+export function implementsAll(value: unknown, base: abstract new () => object, methods: readonly string[]): boolean {
+  if (value instanceof base) {
+    return true;
+  }
+  const candidate = value as Record<string, unknown> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    methods.every((method) => typeof candidate[method] === 'function')
+  );
+}
+
+/** Throws when an options object has a key outside `known`, listing the known ones. */
+export function rejectUnknownKeys(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new RealtimeOptionsError(`Unknown ${what} "${key}". Known options: ${known.join(', ')}`);
+    }
+  }
+}
