@@ -27,6 +27,16 @@ export {
   type HistoryQuery,
 } from './history/history-store.js';
 export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './history/memory-history-store.js';
+export type {
+  BackpressureOptions,
+  OriginCheck,
+  ProtectionOptions,
+  RealtimeRateLimitOptions,
+} from './protection/protection.options.js';
+export { RateLimit } from './protection/rate-limit.decorator.js';
+export { RateLimitGuard } from './protection/rate-limit.guard.js';
+export { RateLimitStore, type RateLimitRule, type RateLimitVerdict } from './protection/rate-limit-store.js';
+export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './protection/memory-rate-limit-store.js';
 export * from './errors/index.js';
 export * from './broker/index.js';
 export type * from './interfaces/index.js';

@@ -6,5 +6,6 @@ export const NODE_ID = Symbol('realtime:node-id');
 /** Metadata keys written by the decorators. */
 export const CHANNEL_METADATA = 'realtime:channel';
 export const MESSAGE_METADATA = 'realtime:message';
+export const RATE_LIMIT_METADATA = 'realtime:rate-limit';
 /** Nest's key for parameter decorators (`@MessageBody()`, `@ConnectedSocket()` and ours share it). */
 export const ROUTE_ARGS_METADATA = '__routeArguments__';

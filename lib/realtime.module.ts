@@ -14,6 +14,10 @@ import { MemoryHistoryStore } from './history/memory-history-store.js';
 import { MemoryPresenceStore } from './presence/memory-presence-store.js';
 import { PresenceStore } from './presence/presence-store.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { FrameRateLimiter } from './protection/frame-rate-limiter.js';
+import { MemoryRateLimitStore } from './protection/memory-rate-limit-store.js';
+import { RateLimitGuard } from './protection/rate-limit.guard.js';
+import { RateLimitStore } from './protection/rate-limit-store.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { LocalDelivery } from './connection/local-delivery.js';
 import { ErrorResponder } from './exceptions/error-responder.js';
@@ -62,6 +66,11 @@ const providers: Provider[] = [
     useFactory: (options: ResolvedRealtimeOptions) => options.historyStore ?? new MemoryHistoryStore(),
     inject: [RESOLVED_OPTIONS],
   },
+  {
+    provide: RateLimitStore,
+    useFactory: (options: ResolvedRealtimeOptions) => options.rateLimitStore ?? new MemoryRateLimitStore(),
+    inject: [RESOLVED_OPTIONS],
+  },
   // Prefixes connection and message ids so they are unique across nodes and restarts.
   { provide: NODE_ID, useFactory: () => randomBytes(5).toString('hex') },
   ChannelCatalog,
@@ -71,6 +80,8 @@ const providers: Provider[] = [
   ControlFrames,
   WhisperRelay,
   PresenceTracker,
+  FrameRateLimiter,
+  RateLimitGuard,
   ConnectionRegistry,
   LocalDelivery,
   ErrorResponder,
@@ -100,7 +111,7 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [RealtimeService, Broker, PresenceStore, HistoryStore],
+  exports: [RealtimeService, Broker, PresenceStore, HistoryStore, RateLimitStore, RateLimitGuard],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {
   static forRoot(options: typeof REALTIME_OPTIONS_TYPE = {}): DynamicModule {

@@ -2,6 +2,7 @@ import { Broker } from './broker/broker.js';
 import { HistoryStore } from './history/history-store.js';
 import { PresenceStore } from './presence/presence-store.js';
 import {
+  PROTECTION_DEFAULTS,
   PROTECTION_OPTION_KEYS,
   type ProtectionOptions,
   type ResolvedProtectionOptions,
@@ -86,6 +87,7 @@ export const REALTIME_DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   maxChannelNameLength: 128,
   maxPresenceInfoBytes: 1024,
+  ...PROTECTION_DEFAULTS,
 } as const;
 
 const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [

@@ -41,6 +41,8 @@ export class Connection implements RealtimeClient {
   #backlog: DeferredFrame[] | undefined;
   /** Channels whose subscription is being set up: their frames wait here. Undefined when none (the usual case). */
   #held: Map<string, HeldFrame[]> | undefined;
+  #refusals = 0;
+  #refusalWindowStart = 0;
   /** History channels: the last offset this connection has, so it never gets one twice or out of order. */
   #offsets: Map<string, number> | undefined;
 
@@ -76,6 +78,15 @@ export class Connection implements RealtimeClient {
 
   markSeen(now: number): void {
     this.#lastSeenAt = now;
+  }
+
+  /** Counts a rate-limit refusal; returns how many this connection had in the current window of `windowMs`. */
+  countRefusal(now: number, windowMs: number): number {
+    if (now - this.#refusalWindowStart >= windowMs) {
+      this.#refusalWindowStart = now;
+      this.#refusals = 0;
+    }
+    return ++this.#refusals;
   }
 
   /** When the heartbeat sweep asked this connection to close; it is cut if still open one sweep later. */

@@ -5,6 +5,8 @@ import { ControlFrames } from '../channels/control-frames.js';
 import { WhisperRelay } from '../channels/whisper-relay.js';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
+import { FrameRateLimiter } from '../protection/frame-rate-limiter.js';
+import type { RateLimitVerdict } from '../protection/rate-limit-store.js';
 import { type DecodeOptions, decodeFrame } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ControlType } from '../protocol/message-types.js';
@@ -31,6 +33,7 @@ export class InboundDispatcher {
     private readonly queries: ChannelQueries,
     private readonly messages: MessageDispatcher,
     private readonly errors: ErrorResponder,
+    private readonly limiter: FrameRateLimiter,
   ) {
     this.#decodeOptions = { maxChannelNameLength: options.maxChannelNameLength };
   }
@@ -74,6 +77,25 @@ export class InboundDispatcher {
 
   /** Returns a promise when the frame needs async work, undefined when it was handled at once. */
   #handle(connection: Connection, data: RawData, isBinary: boolean): Promise<void> | undefined {
+    const verdict = this.limiter.consume(connection);
+    if (verdict === undefined) {
+      return this.#process(connection, data, isBinary);
+    }
+    if (verdict instanceof Promise) {
+      return verdict.then((settled) =>
+        settled.allowed ? this.#process(connection, data, isBinary) : this.#refuseRate(connection, data, settled),
+      );
+    }
+    return verdict.allowed ? this.#process(connection, data, isBinary) : this.#refuseRate(connection, data, verdict);
+  }
+
+  #refuseRate(connection: Connection, data: RawData, verdict: RateLimitVerdict): undefined {
+    const decoded = decodeFrame(rawDataToString(data), this.#decodeOptions);
+    this.limiter.refuse(connection, verdict, decoded.ok ? decoded.frame.id : decoded.replyTo);
+    return undefined;
+  }
+
+  #process(connection: Connection, data: RawData, isBinary: boolean): Promise<void> | undefined {
     if (isBinary) {
       this.errors.refuse(connection, {
         code: ErrorCode.BAD_REQUEST,

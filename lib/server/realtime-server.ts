@@ -18,6 +18,7 @@ import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
 import { HistoryStore } from '../history/history-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
+import { RateLimitStore } from '../protection/rate-limit-store.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { welcomeFrame } from '../protocol/frames.js';
 import { SUBPROTOCOL } from '../protocol/message-types.js';
@@ -62,6 +63,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     private readonly hooks: LifecycleHooks,
     private readonly presence: PresenceTracker,
     private readonly history: HistoryStore,
+    private readonly rateLimits: RateLimitStore,
   ) {
     this.#admission = new Admission(options);
     this.#wss = new WebSocketServer({
@@ -132,6 +134,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     await this.broker.close();
     await this.presence.close();
     await this.history.close();
+    await this.rateLimits.close();
     if (this.#ownsHttpServer && this.#httpServer) {
       const server = this.#httpServer;
       await new Promise<void>((resolve) => server.close(() => resolve()));

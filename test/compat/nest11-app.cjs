@@ -6,6 +6,21 @@ const { NestFactory } = require('@nestjs/core');
 const { IsString } = require('class-validator');
 const { WebSocket } = require('ws');
 const rt = require('nestjs-realtime');
+const { ThrottlerGuard, ThrottlerModule } = require('@nestjs/throttler');
+
+// @nestjs/throttler's WebSocket recipe: track by the realtime client instead of an HTTP request.
+class WsThrottlerGuard extends ThrottlerGuard {
+  async handleRequest({ context, limit, ttl, throttler, blockDuration, generateKey }) {
+    const client = context.switchToWs().getClient();
+    const key = generateKey(context, client.userId ?? client.id, throttler.name);
+    const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name);
+    if (record.isBlocked) {
+      await this.throwThrottlingException(context, { limit, ttl, key, tracker: client.id, ...record });
+    }
+    return true;
+  }
+}
+Injectable()(WsThrottlerGuard);
 
 class Dto {}
 Reflect.decorate([IsString()], Dto.prototype, 'text');
@@ -39,6 +54,9 @@ class Echo {
   teapot() {
     throw new Teapot();
   }
+  throttled() {
+    return 'ok';
+  }
 }
 const method = (name, decorators) =>
   Reflect.decorate(decorators, Echo.prototype, name, Object.getOwnPropertyDescriptor(Echo.prototype, name));
@@ -50,12 +68,17 @@ method('validated', [rt.OnMessage('validated')]);
 method('denied', [rt.OnMessage('denied'), UseGuards(DenyGuard)]);
 method('boom', [rt.OnMessage('boom')]);
 method('teapot', [rt.OnMessage('teapot'), UseFilters(TeapotFilter)]);
+method('throttled', [rt.OnMessage('throttled'), UseGuards(WsThrottlerGuard)]);
 rt.Channel()(Echo);
 
 class AppModule {}
-Module({ imports: [rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u1' }) })], providers: [Echo] })(
-  AppModule,
-);
+Module({
+  imports: [
+    ThrottlerModule.forRoot([{ ttl: 60_000, limit: 2 }]),
+    rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u1' }) }),
+  ],
+  providers: [Echo],
+})(AppModule);
 
 (async () => {
   const errors = [];
@@ -85,6 +108,11 @@ Module({ imports: [rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u
     denied: await req({ type: 'denied', id: 'd' }),
     boom: await req({ type: 'boom', id: 'e' }),
     teapot: await req({ type: 'teapot', id: 'f' }),
+    throttled: [
+      await req({ type: 'throttled', id: 'g1' }),
+      await req({ type: 'throttled', id: 'g2' }),
+      await req({ type: 'throttled', id: 'g3' }),
+    ].map((frame) => frame.error?.code ?? frame.type),
   };
   console.log(
     JSON.stringify(
@@ -100,6 +128,7 @@ Module({ imports: [rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u
     results.denied.error.code === 'FORBIDDEN' &&
     results.boom.error.code === 'INTERNAL' &&
     results.teapot.payload?.filtered === true &&
+    results.throttled.join() === 'ack,ack,RATE_LIMITED' &&
     errors.length === 1;
   ws.close();
   await app.close();
