@@ -7,6 +7,7 @@ export {
 } from './realtime.options.js';
 export {
   RealtimeService,
+  type DeliveryOptions,
   type DisconnectOptions,
   type DisconnectTarget,
   type SendOptions,
@@ -33,6 +34,7 @@ export type {
   ProtectionOptions,
   RealtimeRateLimitOptions,
 } from './protection/protection.options.js';
+export type { RealtimeStatsSnapshot } from './operations/realtime-stats.js';
 export { RateLimit } from './protection/rate-limit.decorator.js';
 export { RateLimitGuard } from './protection/rate-limit.guard.js';
 export { RateLimitStore, type RateLimitRule, type RateLimitVerdict } from './protection/rate-limit-store.js';

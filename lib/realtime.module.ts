@@ -14,6 +14,7 @@ import { MemoryHistoryStore } from './history/memory-history-store.js';
 import { MemoryPresenceStore } from './presence/memory-presence-store.js';
 import { PresenceStore } from './presence/presence-store.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { RealtimeStats } from './operations/realtime-stats.js';
 import { FrameRateLimiter } from './protection/frame-rate-limiter.js';
 import { MemoryRateLimitStore } from './protection/memory-rate-limit-store.js';
 import { RateLimitGuard } from './protection/rate-limit.guard.js';
@@ -81,6 +82,7 @@ const providers: Provider[] = [
   WhisperRelay,
   PresenceTracker,
   FrameRateLimiter,
+  RealtimeStats,
   RateLimitGuard,
   ConnectionRegistry,
   LocalDelivery,

@@ -6,14 +6,37 @@ export type BrokerMessage =
   | {
       readonly kind: 'channel';
       readonly channel: string;
+      /** The envelope's type, for counting. */
+      readonly type: string;
       readonly frame: string;
       /** Set for channels with history: the message's offset (connections never get one twice). */
       readonly offset?: number;
       readonly except?: readonly string[];
+      /** May be dropped for connections that are behind. */
+      readonly volatile?: boolean;
     }
-  | { readonly kind: 'user'; readonly userId: string; readonly frame: string; readonly except?: readonly string[] }
-  | { readonly kind: 'connection'; readonly connectionId: string; readonly frame: string }
-  | { readonly kind: 'all'; readonly frame: string; readonly except?: readonly string[] }
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly type: string;
+      readonly frame: string;
+      readonly except?: readonly string[];
+      readonly volatile?: boolean;
+    }
+  | {
+      readonly kind: 'connection';
+      readonly connectionId: string;
+      readonly type: string;
+      readonly frame: string;
+      readonly volatile?: boolean;
+    }
+  | {
+      readonly kind: 'all';
+      readonly type: string;
+      readonly frame: string;
+      readonly except?: readonly string[];
+      readonly volatile?: boolean;
+    }
   | {
       readonly kind: 'disconnect';
       readonly target: { readonly userId: string } | { readonly connectionId: string };

@@ -73,7 +73,7 @@ export class ChannelJoiner {
     }
     connection.sendEnvelope(subscribedFrame(channel, request.replyTo, start.payload));
     for (const entry of start.replay) {
-      connection.sendText(entry.frame);
+      connection.sendText(entry.frame, REPLAYED);
     }
     connection.release(channel, start.position);
     return true;
@@ -91,6 +91,9 @@ export class ChannelJoiner {
     return started(page, replay, request.since === undefined ? undefined : false);
   }
 }
+
+/** How replayed history frames are counted in `stats().framesOut`. */
+const REPLAYED = 'history:replay';
 
 const NO_HISTORY: Start = { payload: {}, replay: [], position: undefined };
 

@@ -5,6 +5,7 @@ import { HistoryStore } from '../history/history-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { InboundFrame } from '../protocol/envelope.js';
 import { historyFrameText, presenceFrame } from '../protocol/frames.js';
+import { ServerFrameType } from '../protocol/message-types.js';
 import { subscriberAccess } from './channel-access.js';
 
 /** The control frames subscribers use to ask about a channel: `presence` and `history`. */
@@ -47,7 +48,7 @@ export class ChannelQueries {
     try {
       const page = await this.history.read(channel, { since: frame.since, limit }, history);
       const frames = page.entries.map((entry) => entry.frame);
-      connection.sendText(historyFrameText(channel, page, frames, frame.id));
+      connection.sendText(historyFrameText(channel, page, frames, frame.id), ServerFrameType.HISTORY);
     } catch (exception) {
       this.errors.fail(connection, exception, frame.id, `reading the history of "${channel}"`);
     }

@@ -7,6 +7,7 @@ import type { InboundFrame } from '../protocol/envelope.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { ackFrame, whisperFrame } from '../protocol/frames.js';
 import { isValidName } from '../protocol/limits.js';
+import { ServerFrameType } from '../protocol/message-types.js';
 import { subscriberAccess } from './channel-access.js';
 import type { Whisper, WhisperVerdict } from './channel-definition.js';
 
@@ -72,7 +73,15 @@ export class WhisperRelay {
     }
     try {
       const encoded = encodeEnvelope(whisperFrame(channel, whisper.event, connection.userId, whisper.payload));
-      await this.broker.publish({ kind: 'channel', channel, frame: encoded, except: [connection.id] });
+      // Whispers are volatile: a typing indicator that waits behind a backlog is wrong by the time it arrives.
+      await this.broker.publish({
+        kind: 'channel',
+        channel,
+        type: ServerFrameType.WHISPER,
+        frame: encoded,
+        except: [connection.id],
+        volatile: true,
+      });
     } catch (exception) {
       this.errors.fail(connection, exception, frame.id, `relaying a whisper to "${channel}"`);
       return;

@@ -2,7 +2,9 @@ import { type RawData, WebSocket } from 'ws';
 import type { ChannelBinding } from '../channels/channel-definition.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
 import { encodeEnvelope } from '../protocol/codec.js';
+import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
+import { CloseCode } from '../protocol/error-codes.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
 export interface DeferredFrame {
@@ -24,6 +26,17 @@ export interface ConnectionIdentity {
 interface HeldFrame {
   readonly frame: string;
   readonly offset: number | undefined;
+  readonly volatile: boolean;
+}
+
+/** How writes treat a connection that is behind: shared by every connection of a server. */
+export interface OutboundPolicy {
+  /** Bytes queued past which the connection is closed (4000) or, with `drop`, published messages are dropped. */
+  readonly maxBufferedBytes: number;
+  readonly drop: boolean;
+  /** Bytes queued past which volatile messages are dropped. */
+  readonly volatileBufferedBytes: number;
+  readonly stats: RealtimeStats;
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
@@ -51,6 +64,7 @@ export class Connection implements RealtimeClient {
     socket: WebSocket,
     identity: ConnectionIdentity,
     readonly remoteAddress: string,
+    private readonly outbound: OutboundPolicy,
   ) {
     this.#socket = socket;
     this.userId = identity.userId;
@@ -132,24 +146,25 @@ export class Connection implements RealtimeClient {
 
   /**
    * Delivers a frame published to one of this connection's channels. While the subscription is being set up it is
-   * held; a frame with an offset the connection already has (replayed from history) is dropped.
+   * held; a frame with an offset the connection already has (replayed from history) is dropped. Returns whether it
+   * was written.
    */
-  deliverToChannel(channel: string, frame: string, offset: number | undefined): void {
+  deliverToChannel(channel: string, frame: string, offset: number | undefined, volatile: boolean): boolean {
     const held = this.#held?.get(channel);
     if (held !== undefined) {
-      held.push({ frame, offset });
-      return;
+      held.push({ frame, offset, volatile });
+      return false;
     }
     if (offset !== undefined && this.#offsets !== undefined) {
       const last = this.#offsets.get(channel);
       if (last !== undefined) {
         if (offset <= last) {
-          return;
+          return false;
         }
         this.#offsets.set(channel, offset);
       }
     }
-    this.sendText(frame);
+    return this.deliver(frame, volatile);
   }
 
   /** Holds the channel's frames until {@link release}: the subscription's first frames must go out first. */
@@ -173,22 +188,73 @@ export class Connection implements RealtimeClient {
     if (position !== undefined) {
       (this.#offsets ??= new Map()).set(channel, position);
     }
-    for (const { frame, offset } of held) {
-      this.deliverToChannel(channel, frame, offset);
+    for (const { frame, offset, volatile } of held) {
+      this.deliverToChannel(channel, frame, offset, volatile);
     }
   }
 
-  /** Writes an encoded frame if the socket is open; returns whether it was written. */
-  sendText(frame: string): boolean {
-    if (this.#socket.readyState !== WebSocket.OPEN) {
+  /** Bytes queued for this connection and not yet handed to the network. */
+  get bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  /**
+   * Writes a published message (a broadcast, a direct message, an event). Past `maxBufferedBytes` queued, the
+   * connection is closed as a slow consumer, or with the `drop` policy the message is dropped; a volatile message is
+   * dropped already past `volatileBufferedBytes`. Returns whether it was written (the caller counts it).
+   */
+  deliver(frame: string, volatile: boolean): boolean {
+    if (!this.#writable()) {
+      return false;
+    }
+    const buffered = this.#socket.bufferedAmount;
+    const policy = this.outbound;
+    if (buffered > policy.maxBufferedBytes) {
+      if (!policy.drop) {
+        this.#closeSlowConsumer();
+        return false;
+      }
+      policy.stats.dropped++;
+      return false;
+    }
+    if (volatile && buffered > policy.volatileBufferedBytes) {
+      policy.stats.dropped++;
       return false;
     }
     this.#socket.send(frame);
     return true;
   }
 
+  /**
+   * Writes a reply to this connection's own frames (`ack`, `error`, `subscribed`, replayed history, ...): never
+   * dropped, since the client asked for it and its requests are rate-limited, but a connection past
+   * `maxBufferedBytes` under the `close` policy is closed. Returns whether it was written.
+   */
+  sendText(frame: string, type: string): boolean {
+    if (!this.#writable()) {
+      return false;
+    }
+    if (!this.outbound.drop && this.#socket.bufferedAmount > this.outbound.maxBufferedBytes) {
+      this.#closeSlowConsumer();
+      return false;
+    }
+    this.#socket.send(frame);
+    this.outbound.stats.framesOut.add(type);
+    return true;
+  }
+
   sendEnvelope(envelope: RealtimeEnvelope): boolean {
-    return this.sendText(encodeEnvelope(envelope));
+    return this.sendText(encodeEnvelope(envelope), envelope.type);
+  }
+
+  #writable(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN && this.#closeRequestedAt === undefined;
+  }
+
+  /** Stops writing to a connection that does not read; it is cut at the next heartbeat sweep if it does not close. */
+  #closeSlowConsumer(): void {
+    this.outbound.stats.slowConsumers++;
+    this.requestClose(CloseCode.SLOW_CONSUMER, 'Slow consumer', Date.now());
   }
 
   ping(): void {

@@ -1,27 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import type { BrokerMessage } from '../broker/broker.js';
+import { RealtimeStats } from '../operations/realtime-stats.js';
 import type { Connection } from './connection.js';
 import { ConnectionRegistry } from './connection-registry.js';
 
 /** Hands what the broker delivers to this node's own connections: the same encoded frame to each. */
 @Injectable()
 export class LocalDelivery {
-  constructor(private readonly registry: ConnectionRegistry) {}
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly stats: RealtimeStats,
+  ) {}
 
   readonly deliver = (message: BrokerMessage): void => {
     switch (message.kind) {
       case 'channel':
-        deliverToChannel(this.registry.inChannel(message.channel), message);
+        this.#count(message.type, deliverToChannel(this.registry.inChannel(message.channel), message));
         return;
       case 'user':
-        sendToEach(this.registry.ofUser(message.userId), message.frame, message.except);
+        this.#count(message.type, deliverToEach(this.registry.ofUser(message.userId), message));
         return;
       case 'all':
-        sendToEach(this.registry.all(), message.frame, message.except);
+        this.#count(message.type, deliverToEach(this.registry.all(), message));
         return;
-      case 'connection':
-        this.registry.get(message.connectionId)?.sendText(message.frame);
+      case 'connection': {
+        const connection = this.registry.get(message.connectionId);
+        this.#count(message.type, connection?.deliver(message.frame, message.volatile === true) ? 1 : 0);
         return;
+      }
       case 'disconnect': {
         const targets =
           'userId' in message.target
@@ -34,29 +40,39 @@ export class LocalDelivery {
       }
     }
   };
+
+  #count(type: string, delivered: number): void {
+    if (delivered > 0) {
+      this.stats.framesOut.add(type, delivered);
+    }
+  }
 }
 
 function deliverToChannel(
   connections: Iterable<Connection>,
-  { channel, frame, offset, except }: Extract<BrokerMessage, { kind: 'channel' }>,
-): void {
+  { channel, frame, offset, except, volatile = false }: Extract<BrokerMessage, { kind: 'channel' }>,
+): number {
+  let delivered = 0;
   for (const connection of connections) {
-    if (except === undefined || !except.includes(connection.id)) {
-      connection.deliverToChannel(channel, frame, offset);
+    if (
+      (except === undefined || !except.includes(connection.id)) &&
+      connection.deliverToChannel(channel, frame, offset, volatile)
+    ) {
+      delivered++;
     }
   }
+  return delivered;
 }
 
-function sendToEach(connections: Iterable<Connection>, frame: string, except: readonly string[] | undefined): void {
-  if (except === undefined || except.length === 0) {
-    for (const connection of connections) {
-      connection.sendText(frame);
-    }
-    return;
-  }
+function deliverToEach(
+  connections: Iterable<Connection>,
+  { frame, except, volatile = false }: Extract<BrokerMessage, { kind: 'user' | 'all' }>,
+): number {
+  let delivered = 0;
   for (const connection of connections) {
-    if (!except.includes(connection.id)) {
-      connection.sendText(frame);
+    if ((except === undefined || !except.includes(connection.id)) && connection.deliver(frame, volatile)) {
+      delivered++;
     }
   }
+  return delivered;
 }

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Connection } from '../connection/connection.js';
 import type { ErrorBody, FrameId } from '../protocol/envelope.js';
+import { RealtimeStats } from '../operations/realtime-stats.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import { errorFrame } from '../protocol/frames.js';
 import { mapException } from './exception-mapper.js';
 
@@ -9,8 +11,14 @@ import { mapException } from './exception-mapper.js';
 export class ErrorResponder {
   readonly #logger = new Logger('RealtimeModule');
 
+  constructor(private readonly stats: RealtimeStats) {}
+
   /** Sends an error frame for a refusal the library decided itself. */
   refuse(connection: Connection, error: ErrorBody, replyTo?: FrameId): void {
+    this.stats.errors.add(error.code);
+    if (error.code === ErrorCode.RATE_LIMITED) {
+      this.stats.rateLimited++;
+    }
     this.#logger.debug(`[${connection.id}] refused a frame: ${error.code} ${error.message}`);
     connection.sendEnvelope(errorFrame(error, replyTo));
   }

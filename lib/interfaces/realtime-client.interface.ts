@@ -19,4 +19,6 @@ export interface RealtimeClient {
   /** The channels this connection is subscribed to. */
   readonly channels: readonly string[];
   isSubscribed(channel: string): boolean;
+  /** Bytes queued for this connection and not yet handed to the network: how far behind it is. */
+  readonly bufferedBytes: number;
 }

@@ -82,7 +82,7 @@ export class PresenceTracker {
   ): void {
     const frame = encodeEnvelope(presenceEventFrame(type, channel, member, Date.now()));
     this.broker
-      .publish({ kind: 'channel', channel, frame, except: except === undefined ? undefined : [except] })
+      .publish({ kind: 'channel', channel, type, frame, except: except === undefined ? undefined : [except] })
       .catch((error: unknown) => {
         this.#logger.error(`Announcing ${type} of "${member.userId}" in "${channel}" failed`, (error as Error)?.stack);
       });

@@ -5,6 +5,7 @@ import { ControlFrames } from '../channels/control-frames.js';
 import { WhisperRelay } from '../channels/whisper-relay.js';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
+import { RealtimeStats } from '../operations/realtime-stats.js';
 import { FrameRateLimiter } from '../protection/frame-rate-limiter.js';
 import type { RateLimitVerdict } from '../protection/rate-limit-store.js';
 import { type DecodeOptions, decodeFrame } from '../protocol/codec.js';
@@ -12,7 +13,10 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import { ControlType } from '../protocol/message-types.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import { DispatchTable } from './dispatch-table.js';
 import { MessageDispatcher } from './message-dispatcher.js';
+
+const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(ControlType));
 
 /**
  * Every inbound frame starts here: decode and validate, then control frames or application handlers.
@@ -34,6 +38,8 @@ export class InboundDispatcher {
     private readonly messages: MessageDispatcher,
     private readonly errors: ErrorResponder,
     private readonly limiter: FrameRateLimiter,
+    private readonly table: DispatchTable,
+    private readonly stats: RealtimeStats,
   ) {
     this.#decodeOptions = { maxChannelNameLength: options.maxChannelNameLength };
   }
@@ -109,6 +115,7 @@ export class InboundDispatcher {
       return undefined;
     }
     const { frame } = decoded;
+    this.stats.framesIn.add(CONTROL_TYPES.has(frame.type) || this.table.lookup(frame.type) ? frame.type : 'other');
     switch (frame.type) {
       case ControlType.SUBSCRIBE:
         return this.control.subscribe(connection, frame);

@@ -13,10 +13,11 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ALL_TOPIC, Broker, nodeTopic, userTopic } from '../broker/broker.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
-import { Connection, type ConnectionIdentity } from '../connection/connection.js';
+import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../connection/connection.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
 import { HistoryStore } from '../history/history-store.js';
+import { RealtimeStats } from '../operations/realtime-stats.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import { RateLimitStore } from '../protection/rate-limit-store.js';
 import { CloseCode } from '../protocol/error-codes.js';
@@ -49,6 +50,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   #pendingHandshakes = new Set<Duplex>();
   #drained: (() => void) | undefined;
   readonly #admission: Admission;
+  readonly #outbound: OutboundPolicy;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
@@ -64,8 +66,15 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     private readonly presence: PresenceTracker,
     private readonly history: HistoryStore,
     private readonly rateLimits: RateLimitStore,
+    private readonly stats: RealtimeStats,
   ) {
     this.#admission = new Admission(options);
+    this.#outbound = {
+      maxBufferedBytes: options.backpressure.maxBufferedBytes,
+      drop: options.backpressure.policy === 'drop',
+      volatileBufferedBytes: options.backpressure.volatileBufferedBytes,
+      stats,
+    };
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -171,13 +180,13 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
 
   async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (!this.#accepting) {
-      rejectHandshake(socket, 503, 'Server is shutting down');
+      this.#refuse(socket, 503, 'Server is shutting down');
       return;
     }
     const admitted = this.#admission.admit(request);
     if (typeof admitted !== 'function') {
       this.#logger.debug(`Handshake from ${request.socket.remoteAddress} refused: ${admitted.message}`);
-      rejectHandshake(socket, admitted.status, admitted.message);
+      this.#refuse(socket, admitted.status, admitted.message);
       return;
     }
     // The socket closes however the handshake or the connection ends: that is when the admission ends too.
@@ -198,17 +207,17 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     }
     if (identity === TIMED_OUT) {
       this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
-      rejectHandshake(socket, 408, 'Handshake timeout');
+      this.#refuse(socket, 408, 'Handshake timeout');
       return;
     }
     if (identity === null) {
-      rejectHandshake(socket, 401, 'Unauthorized');
+      this.#refuse(socket, 401, 'Unauthorized');
       return;
     }
     const perUser = this.options.maxConnectionsPerUser;
     if (identity.userId !== null && perUser > 0 && this.registry.ofUser(identity.userId).size >= perUser) {
       this.#logger.debug(`Handshake of user "${identity.userId}" refused: ${perUser} connections already`);
-      rejectHandshake(socket, 429, 'Too many connections for this user');
+      this.#refuse(socket, 429, 'Too many connections for this user');
       return;
     }
     socket.off('error', ignoreError);
@@ -216,9 +225,14 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, accepted));
   }
 
+  #refuse(socket: Duplex, status: number, message: string): void {
+    this.stats.handshakesRefused.add(String(status));
+    rejectHandshake(socket, status, message);
+  }
+
   #accept(socket: WebSocket, request: IncomingMessage, identity: ConnectionIdentity): void {
     const id = `${this.nodeId}.${(++this.#connectionSequence).toString(36)}`;
-    const connection = new Connection(id, socket, identity, request.socket.remoteAddress ?? '');
+    const connection = new Connection(id, socket, identity, request.socket.remoteAddress ?? '', this.#outbound);
     if (this.registry.add(connection) && connection.userId !== null) {
       this.#watch(userTopic(connection.userId));
     }

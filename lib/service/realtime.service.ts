@@ -6,6 +6,7 @@ import { ChannelJoiner } from '../channels/channel-joiner.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { HistoryStore } from '../history/history-store.js';
+import { RealtimeStats, type RealtimeStatsSnapshot } from '../operations/realtime-stats.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
@@ -17,7 +18,15 @@ import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { RealtimeServer } from '../server/realtime-server.js';
 import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
 
-export interface SendOptions {
+export interface DeliveryOptions {
+  /**
+   * May be dropped for a connection that is behind (more than `backpressure.volatileBufferedBytes` queued), instead
+   * of queued: for what is stale a second later (typing indicators, cursor positions). Never kept in history.
+   */
+  readonly volatile?: boolean;
+}
+
+export interface SendOptions extends DeliveryOptions {
   /** Connection ids that must not receive the message (the sender's own connection, typically). */
   readonly except?: string | readonly string[];
 }
@@ -47,6 +56,7 @@ export class RealtimeService {
     private readonly catalog: ChannelCatalog,
     private readonly presence: PresenceTracker,
     private readonly history: HistoryStore,
+    private readonly counters: RealtimeStats,
     private readonly envelopes: EnvelopeFactory,
     private readonly server: RealtimeServer,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
@@ -58,10 +68,15 @@ export class RealtimeService {
   }
 
   /** Sends to one connection. */
-  async sendToConnection<T>(connectionId: string, message: RealtimeMessage<T>): Promise<RealtimeEnvelope<T>> {
+  async sendToConnection<T>(
+    connectionId: string,
+    message: RealtimeMessage<T>,
+    options?: DeliveryOptions,
+  ): Promise<RealtimeEnvelope<T>> {
     requireString('connectionId', connectionId);
     const { envelope, frame } = this.envelopes.complete(message);
-    await this.broker.publish({ kind: 'connection', connectionId, frame });
+    const { type } = envelope;
+    await this.broker.publish({ kind: 'connection', connectionId, type, frame, volatile: options?.volatile });
     return envelope;
   }
 
@@ -73,13 +88,21 @@ export class RealtimeService {
   ): Promise<RealtimeEnvelope<T>> {
     requireString('userId', userId);
     const { envelope, frame } = this.envelopes.complete(message);
-    await this.broker.publish({ kind: 'user', userId, frame, except: exceptList(options) });
+    const { type } = envelope;
+    await this.broker.publish({
+      kind: 'user',
+      userId,
+      type,
+      frame,
+      except: exceptList(options),
+      volatile: options?.volatile,
+    });
     return envelope;
   }
 
   /**
    * Sends to every subscriber of a channel; the envelope's `channel` is set to it. In a channel with `history` the
-   * message is kept first and gets the channel's next `offset`.
+   * message (unless volatile) is kept first and gets the channel's next `offset`.
    */
   async broadcastToChannel<T>(
     channel: string,
@@ -89,20 +112,23 @@ export class RealtimeService {
     this.#requireChannel(channel);
     const { envelope, frame } = this.envelopes.complete(message, channel);
     const except = exceptList(options);
-    const history = this.catalog.match(channel)?.definition.options.history;
+    const { type } = envelope;
+    const volatile = options?.volatile === true;
+    const history = volatile ? undefined : this.catalog.match(channel)?.definition.options.history;
     if (history === undefined) {
-      await this.broker.publish({ kind: 'channel', channel, frame, except });
+      await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile });
       return envelope;
     }
     const kept = await this.history.append(channel, frame, history);
-    await this.broker.publish({ kind: 'channel', channel, frame: kept.frame, offset: kept.offset, except });
+    await this.broker.publish({ kind: 'channel', channel, type, frame: kept.frame, offset: kept.offset, except });
     return { ...envelope, offset: kept.offset };
   }
 
   /** Sends to every connection. */
   async broadcastAll<T>(message: RealtimeMessage<T>, options?: SendOptions): Promise<RealtimeEnvelope<T>> {
     const { envelope, frame } = this.envelopes.complete(message);
-    await this.broker.publish({ kind: 'all', frame, except: exceptList(options) });
+    const { type } = envelope;
+    await this.broker.publish({ kind: 'all', type, frame, except: exceptList(options), volatile: options?.volatile });
     return envelope;
   }
 
@@ -151,6 +177,11 @@ export class RealtimeService {
       );
     }
     return this.presence.members(channel);
+  }
+
+  /** This node's counters and state: connections, channels, frames in and out, errors, drops, rate-limit hits. */
+  stats(): RealtimeStatsSnapshot {
+    return this.counters.snapshot(this.registry.size, this.registry.channelCount());
   }
 
   getConnection(connectionId: string): RealtimeClient | undefined {

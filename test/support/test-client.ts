@@ -163,6 +163,11 @@ export class TestClient {
     (this.socket as unknown as { _socket: { pause(): void } })._socket.pause();
   }
 
+  /** Reads again after `stopReading()`: what queued up meanwhile arrives. */
+  resumeReading(): void {
+    (this.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+  }
+
   async close(): Promise<void> {
     if (this.socket.readyState === WebSocket.CLOSED) {
       return;
