@@ -15,7 +15,7 @@ export {
 export type { RealtimeMessage } from './service/envelope-factory.js';
 export * from './decorators/index.js';
 export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
-export type { OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
+export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
 export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
 export {
@@ -34,7 +34,9 @@ export type {
   ProtectionOptions,
   RealtimeRateLimitOptions,
 } from './protection/protection.options.js';
-export type { RealtimeStatsSnapshot } from './operations/realtime-stats.js';
+export type { HandlerStats, RealtimeStatsSnapshot } from './operations/realtime-stats.js';
+export { RealtimeLoggingInterceptor } from './operations/realtime-logging.interceptor.js';
+export { RealtimeMetricsInterceptor } from './operations/realtime-metrics.interceptor.js';
 export { RateLimit } from './protection/rate-limit.decorator.js';
 export { RateLimitGuard } from './protection/rate-limit.guard.js';
 export { RateLimitStore, type RateLimitRule, type RateLimitVerdict } from './protection/rate-limit-store.js';

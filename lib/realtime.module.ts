@@ -14,6 +14,7 @@ import { MemoryHistoryStore } from './history/memory-history-store.js';
 import { MemoryPresenceStore } from './presence/memory-presence-store.js';
 import { PresenceStore } from './presence/presence-store.js';
 import { PresenceTracker } from './presence/presence-tracker.js';
+import { RealtimeMetricsInterceptor } from './operations/realtime-metrics.interceptor.js';
 import { RealtimeStats } from './operations/realtime-stats.js';
 import { FrameRateLimiter } from './protection/frame-rate-limiter.js';
 import { MemoryRateLimitStore } from './protection/memory-rate-limit-store.js';
@@ -83,6 +84,7 @@ const providers: Provider[] = [
   PresenceTracker,
   FrameRateLimiter,
   RealtimeStats,
+  RealtimeMetricsInterceptor,
   RateLimitGuard,
   ConnectionRegistry,
   LocalDelivery,
@@ -113,7 +115,16 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [RealtimeService, Broker, PresenceStore, HistoryStore, RateLimitStore, RateLimitGuard],
+  exports: [
+    RealtimeService,
+    Broker,
+    PresenceStore,
+    HistoryStore,
+    RateLimitStore,
+    RateLimitGuard,
+    RealtimeStats,
+    RealtimeMetricsInterceptor,
+  ],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {
   static forRoot(options: typeof REALTIME_OPTIONS_TYPE = {}): DynamicModule {

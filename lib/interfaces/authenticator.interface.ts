@@ -3,8 +3,11 @@ import type { Type } from '@nestjs/common';
 
 /** Who a connection belongs to, as established by the handshake's authentication. */
 export interface RealtimeIdentity {
-  /** The user id: `sender` of this connection's messages, the key of `sendToUser`. 1 to 256 characters. */
-  readonly userId: string;
+  /**
+   * The user id: `sender` of this connection's messages, the key of `sendToUser`. 1 to 256 characters. `null`
+   * accepts the connection as anonymous (visitors), where guards can then require a user.
+   */
+  readonly userId: string | null;
   /** Anything the app wants to keep with the connection (roles, tenant, ...): visible to handlers and guards. */
   readonly metadata?: Readonly<Record<string, unknown>>;
   /**

@@ -20,6 +20,15 @@ export interface RealtimeStatsSnapshot {
   readonly slowConsumers: number;
   /** Frames and messages refused by a rate limit. */
   readonly rateLimited: number;
+  /** Per message type, what handlers with `RealtimeMetricsInterceptor` did. */
+  readonly handlers: Readonly<Record<string, HandlerStats>>;
+}
+
+export interface HandlerStats {
+  readonly handled: number;
+  readonly failed: number;
+  /** Total time spent in the handler (and the interceptors inside the metrics one), in milliseconds. */
+  readonly totalMs: number;
 }
 
 /** A counter per key, with a bounded number of keys: past it, new keys count as `other`. */
@@ -54,6 +63,21 @@ export class RealtimeStats {
   dropped = 0;
   slowConsumers = 0;
   rateLimited = 0;
+  readonly #handlers = new Map<string, { handled: number; failed: number; totalMs: number }>();
+
+  /** Records one handled message (types are handler types: a bounded set). */
+  handled(type: string, ms: number, failed: boolean): void {
+    let entry = this.#handlers.get(type);
+    if (entry === undefined) {
+      entry = { handled: 0, failed: 0, totalMs: 0 };
+      this.#handlers.set(type, entry);
+    }
+    entry.handled++;
+    entry.totalMs += ms;
+    if (failed) {
+      entry.failed++;
+    }
+  }
 
   snapshot(connections: number, channels: number): RealtimeStatsSnapshot {
     return {
@@ -66,6 +90,7 @@ export class RealtimeStats {
       dropped: this.dropped,
       slowConsumers: this.slowConsumers,
       rateLimited: this.rateLimited,
+      handlers: Object.fromEntries([...this.#handlers].map(([type, entry]) => [type, { ...entry }])),
     };
   }
 }

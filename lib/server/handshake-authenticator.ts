@@ -58,6 +58,10 @@ export class HandshakeAuthenticator implements OnModuleInit {
       return null;
     }
     const { userId, metadata, info } = identity as { userId?: unknown; metadata?: unknown; info?: unknown };
+    if (userId === null) {
+      // Accepted without a user: an app may let visitors in and guard what needs a user.
+      return ANONYMOUS;
+    }
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > PROTOCOL_LIMITS.recipientMaxLength) {
       this.#logger.error(
         `Handshake refused: the authenticator returned no valid userId (a string of 1 to ` +
