@@ -10,6 +10,7 @@ export {
   type DeliveryOptions,
   type DisconnectOptions,
   type DisconnectTarget,
+  type RealtimeHealth,
   type SendOptions,
 } from './service/realtime.service.js';
 export type { RealtimeMessage } from './service/envelope-factory.js';

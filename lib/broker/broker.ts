@@ -69,6 +69,17 @@ export abstract class Broker {
 
   /** Stops delivery and releases resources. */
   abstract close(): Promise<void>;
+
+  /** Whether the broker can deliver now (a remote broker says why not); health checks report it. */
+  health(): BrokerHealth {
+    return { up: true };
+  }
+}
+
+export interface BrokerHealth {
+  readonly up: boolean;
+  /** Why it is down, for health reports. */
+  readonly reason?: string;
 }
 
 export const ALL_TOPIC = 'all';

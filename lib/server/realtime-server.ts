@@ -84,6 +84,11 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
+  /** Whether new connections are accepted (started, and not shutting down). */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
   /** The address the endpoint listens on: its own port's, or the shared HTTP server's. */
   address(): AddressInfo | null {
     const address = this.#httpServer?.address();

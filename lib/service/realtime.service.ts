@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
-import { Broker } from '../broker/broker.js';
+import { Broker, type BrokerHealth } from '../broker/broker.js';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
 import { ChannelJoiner } from '../channels/channel-joiner.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
@@ -29,6 +29,13 @@ export interface DeliveryOptions {
 export interface SendOptions extends DeliveryOptions {
   /** Connection ids that must not receive the message (the sender's own connection, typically). */
   readonly except?: string | readonly string[];
+}
+
+export interface RealtimeHealth {
+  readonly up: boolean;
+  readonly accepting: boolean;
+  readonly connections: number;
+  readonly broker: BrokerHealth;
 }
 
 export type DisconnectTarget = { readonly connectionId: string } | { readonly userId: string };
@@ -177,6 +184,16 @@ export class RealtimeService {
       );
     }
     return this.presence.members(channel);
+  }
+
+  /**
+   * Whether this node serves: it accepts connections (started, not shutting down) and its broker can deliver. What
+   * `nestjs-realtime/terminus`'s health indicator reports.
+   */
+  health(): RealtimeHealth {
+    const broker = this.broker.health();
+    const accepting = this.server.accepting;
+    return { up: accepting && broker.up, accepting, connections: this.registry.size, broker };
   }
 
   /** This node's counters and state: connections, channels, frames in and out, errors, drops, rate-limit hits. */
