@@ -6,6 +6,7 @@ import { SampleAuthenticator } from './auth/sample-authenticator.js';
 import { TokenController } from './auth/token.controller.js';
 import { PrivateMessages } from './chat/private-messages.js';
 import { EventsChannel, RoomChannel } from './chat/room.channel.js';
+import { sampleRealtimeOptions } from './realtime-options.js';
 
 /** Used when `SAMPLE_SECRET` is not set: fine on a laptop, never in production. */
 export const DEV_SECRET = 'nestjs-realtime-sample-dev-secret';
@@ -16,7 +17,7 @@ export const DEV_SECRET = 'nestjs-realtime-sample-dev-secret';
       global: true,
       useFactory: () => ({ secret: process.env.SAMPLE_SECRET || DEV_SECRET, signOptions: { expiresIn: '12h' } }),
     }),
-    RealtimeModule.forRoot({ path: '/realtime', authenticate: SampleAuthenticator }),
+    RealtimeModule.forRootAsync({ useFactory: () => sampleRealtimeOptions(process.env) }),
   ],
   controllers: [TokenController, NotifyController],
   providers: [SampleAuthenticator, RoomChannel, EventsChannel, PrivateMessages],

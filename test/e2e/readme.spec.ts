@@ -20,6 +20,11 @@ describe('README', () => {
     },
   );
 
+  it.each(['persist-messages.interceptor.ts', 'require-user.guard.ts'])('shows test/examples/%s verbatim', (file) => {
+    const source = readFileSync(new URL(`test/examples/${file}`, root), 'utf8').trimEnd();
+    expect(readme).toContain(source);
+  });
+
   it('lists every error code exactly once in its table', () => {
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
     const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { createSampleApp } from '../../sample/app.js';
@@ -229,6 +229,63 @@ describe('sample app', () => {
     ])('answers 400 to a bad %s body', async (path, body) => {
       expect((await post(path, body)).status).toBe(400);
     });
+  });
+});
+
+describe('sample app protection from the environment', () => {
+  const saved = { ...process.env };
+  let app: INestApplication | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    process.env = { ...saved };
+  });
+
+  async function start(env: Record<string, string>): Promise<string> {
+    Object.assign(process.env, env);
+    app = await createSampleApp({ logger: false, abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    return app.getUrl();
+  }
+
+  async function token(url: string, user: string): Promise<string> {
+    return ((await (await fetch(`${url}/api/token?user=${user}`)).json()) as { token: string }).token;
+  }
+
+  it('reads REALTIME_RATE_LIMIT (frames per second per user) and REALTIME_MAX_CONNECTIONS_PER_IP', async () => {
+    const url = await start({ REALTIME_RATE_LIMIT: '2', REALTIME_MAX_CONNECTIONS_PER_IP: '1' });
+    const alice = await TestClient.connect(url, { token: await token(url, 'alice') });
+    const answers = await Promise.all([1, 2, 3].map(() => alice.request({ type: 'ping' })));
+    expect(answers.map((frame) => frame.error?.code ?? frame.type)).toEqual(['pong', 'pong', 'RATE_LIMITED']);
+    expect((await TestClient.refusal(url, { token: await token(url, 'bob') })).status).toBe(429);
+    await alice.close();
+  });
+
+  it('turns both off with 0', async () => {
+    const url = await start({ REALTIME_RATE_LIMIT: '0', REALTIME_MAX_CONNECTIONS_PER_IP: '0' });
+    const clients = await Promise.all(
+      Array.from({ length: 3 }, async () => TestClient.connect(url, { token: await token(url, 'carol') })),
+    );
+    const answers = await Promise.all(Array.from({ length: 150 }, () => clients[0].request({ type: 'ping' })));
+    expect(answers.every((frame) => frame.type === 'pong')).toBe(true);
+    await Promise.all(clients.map((client) => client.close()));
+  });
+
+  it('keeps the origin check on: a page from another site is refused', async () => {
+    const url = await start({});
+    const alice = await token(url, 'alice');
+    expect((await TestClient.refusal(url, { token: alice, headers: { Origin: 'https://evil.example' } })).status).toBe(
+      403,
+    );
+    const fromPage = await TestClient.connect(url, { token: alice, headers: { Origin: url } });
+    await fromPage.close();
+  });
+
+  it('refuses to start with a malformed value, naming the variable', async () => {
+    await expect(start({ REALTIME_RATE_LIMIT: 'fast' })).rejects.toThrow(
+      'REALTIME_RATE_LIMIT must be a whole number (0 turns it off), got "fast"',
+    );
   });
 });
 

@@ -1,0 +1,32 @@
+import type { RealtimeModuleOptions } from 'nestjs-realtime';
+import { SampleAuthenticator } from './auth/sample-authenticator.js';
+
+/**
+ * The sample's realtime options: the library's secure defaults (origin check, rate limit, connection caps), with two
+ * knobs from the environment so operators and load tests tune them without code changes:
+ * - `REALTIME_RATE_LIMIT`: frames per second per user (default 100); `0` turns the limit off.
+ * - `REALTIME_MAX_CONNECTIONS_PER_IP`: connections per IP address (default 100); `0` means no cap.
+ */
+export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOptions {
+  const options: RealtimeModuleOptions = { path: '/realtime', authenticate: SampleAuthenticator };
+  const rate = readCount(env, 'REALTIME_RATE_LIMIT');
+  if (rate !== undefined) {
+    options.rateLimit = rate === 0 ? false : { limit: rate, windowMs: 1000 };
+  }
+  const perIp = readCount(env, 'REALTIME_MAX_CONNECTIONS_PER_IP');
+  if (perIp !== undefined) {
+    options.maxConnectionsPerIp = perIp;
+  }
+  return options;
+}
+
+function readCount(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') {
+    return undefined;
+  }
+  if (!/^\d+$/.test(text.trim())) {
+    throw new Error(`${name} must be a whole number (0 turns it off), got ${JSON.stringify(text)}`);
+  }
+  return Number(text.trim());
+}
