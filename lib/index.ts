@@ -14,6 +14,8 @@ export {
   type SendOptions,
 } from './service/realtime.service.js';
 export type { RealtimeMessage } from './service/envelope-factory.js';
+export type { BatchOptions, BatchPayload, BatchedMessage } from './service/message-batcher.js';
+export { BATCH_TYPE } from './service/realtime.service.js';
 export * from './decorators/index.js';
 export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
 export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';

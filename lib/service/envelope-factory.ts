@@ -29,7 +29,8 @@ export class EnvelopeFactory {
 
   constructor(@Inject(NODE_ID) private readonly nodeId: string) {}
 
-  complete<TPayload>(message: RealtimeMessage<TPayload>, channel?: string): CompletedMessage<TPayload> {
+  /** Throws a `TypeError` naming the problem when `message` is not a message with a valid `type`. */
+  check(message: RealtimeMessage): void {
     if (typeof message !== 'object' || message === null) {
       throw new TypeError(`A realtime message must be an object with a "type", got ${String(message)}`);
     }
@@ -39,6 +40,10 @@ export class EnvelopeFactory {
           `${PROTOCOL_LIMITS.nameMaxLength} letters, digits or "_ . : / -" characters`,
       );
     }
+  }
+
+  complete<TPayload>(message: RealtimeMessage<TPayload>, channel?: string): CompletedMessage<TPayload> {
+    this.check(message);
     const envelope: RealtimeEnvelope<TPayload> = {
       type: message.type,
       id: `m_${this.nodeId}${(++this.#sequence).toString(36)}`,

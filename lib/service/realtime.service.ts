@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Broker, type BrokerHealth } from '../broker/broker.js';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
 import { ChannelJoiner } from '../channels/channel-joiner.js';
@@ -12,11 +12,15 @@ import type { PresenceMember } from '../presence/presence-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import { CloseCode, isSendableCloseCode } from '../protocol/error-codes.js';
-import { isValidChannelName } from '../protocol/limits.js';
+import { isValidChannelName, isValidName } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { RealtimeServer } from '../server/realtime-server.js';
 import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
+import { type BatchOptions, MessageBatcher } from './message-batcher.js';
+
+/** The type of the frames `publishBatched` sends. */
+export const BATCH_TYPE = 'batch';
 
 export interface DeliveryOptions {
   /**
@@ -54,7 +58,14 @@ export interface DisconnectOptions {
  * Connection queries (`getConnection`, ...) see this node's connections; `getPresence` asks the presence store.
  */
 @Injectable()
-export class RealtimeService {
+export class RealtimeService implements OnModuleDestroy {
+  readonly #logger = new Logger('RealtimeModule');
+  readonly #batcher = new MessageBatcher((channel, batch) => {
+    this.broadcastToChannel(channel, { type: BATCH_TYPE, payload: batch }).catch((error: unknown) => {
+      this.#logger.error(`Sending a batch of ${batch.messages.length} to "${channel}" failed`, (error as Error)?.stack);
+    });
+  });
+
   constructor(
     private readonly broker: Broker,
     private readonly registry: ConnectionRegistry,
@@ -129,6 +140,39 @@ export class RealtimeService {
     const kept = await this.history.append(channel, frame, history);
     await this.broker.publish({ kind: 'channel', channel, type, frame: kept.frame, offset: kept.offset, except });
     return { ...envelope, offset: kept.offset };
+  }
+
+  /**
+   * Collects messages per (channel, key) for `windowMs` from the first one, then sends them as one frame
+   * `{ type: 'batch', channel, payload: { name, messages } }` to the channel's subscribers: fewer frames for bursts
+   * (reactions, presence ticks). With `coalesce: 'latest'` only the last message per key is sent (live cursors).
+   * Throws at once for a bad channel, message or option; pending batches are sent when the app shuts down.
+   */
+  publishBatched<T>(channel: string, key: string, message: RealtimeMessage<T>, options: BatchOptions): void {
+    this.#requireChannel(channel);
+    requireString('key', key);
+    this.envelopes.check(message);
+    const { windowMs, name, coalesce } = options ?? ({} as Partial<BatchOptions>);
+    if (typeof windowMs !== 'number' || !Number.isInteger(windowMs) || windowMs < 1 || windowMs > 60_000) {
+      throw new TypeError(`Invalid batch windowMs ${JSON.stringify(windowMs)}: expected an integer from 1 to 60000`);
+    }
+    if (name !== undefined && (typeof name !== 'string' || !isValidName(name))) {
+      throw new TypeError(`Invalid batch name ${JSON.stringify(name)}: expected a message type name`);
+    }
+    if (coalesce !== undefined && coalesce !== 'all' && coalesce !== 'latest') {
+      throw new TypeError(`Invalid batch coalesce ${JSON.stringify(coalesce)}: expected "all" or "latest"`);
+    }
+    this.#batcher.add(channel, key, message, options);
+  }
+
+  /** Drops a pending batch without sending it; returns whether there was one. */
+  cancelBatch(channel: string, key: string): boolean {
+    return this.#batcher.cancel(channel, key);
+  }
+
+  /** Sends the pending batches while connections are still open. */
+  onModuleDestroy(): void {
+    this.#batcher.flushAll();
   }
 
   /** Sends to every connection. */
