@@ -4,6 +4,7 @@ import type { RealtimeClient } from '../interfaces/realtime-client.interface.js'
 import { encodeEnvelope } from '../protocol/codec.js';
 import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
+import { type OutboundFrame, frameBytes } from './outbound-frame.js';
 import { CloseCode } from '../protocol/error-codes.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
@@ -24,7 +25,7 @@ export interface ConnectionIdentity {
 
 /** A channel frame that arrived while the subscription was being set up. */
 interface HeldFrame {
-  readonly frame: string;
+  readonly frame: OutboundFrame;
   readonly offset: number | undefined;
   readonly volatile: boolean;
 }
@@ -36,7 +37,15 @@ export interface OutboundPolicy {
   readonly drop: boolean;
   /** Bytes queued past which volatile messages are dropped. */
   readonly volatileBufferedBytes: number;
+  /** Write published frames pre-built (off with permessage-deflate, whose queue a direct write would overtake). */
+  readonly prebuiltFrames: boolean;
   readonly stats: RealtimeStats;
+}
+
+/** The part of ws's sender a pre-built frame is written through. */
+interface FrameSender {
+  readonly _state: number;
+  sendFrame(list: Buffer[], cb?: () => void): void;
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
@@ -149,7 +158,7 @@ export class Connection implements RealtimeClient {
    * held; a frame with an offset the connection already has (replayed from history) is dropped. Returns whether it
    * was written.
    */
-  deliverToChannel(channel: string, frame: string, offset: number | undefined, volatile: boolean): boolean {
+  deliverToChannel(channel: string, frame: OutboundFrame, offset: number | undefined, volatile: boolean): boolean {
     const held = this.#held?.get(channel);
     if (held !== undefined) {
       held.push({ frame, offset, volatile });
@@ -203,7 +212,7 @@ export class Connection implements RealtimeClient {
    * connection is closed as a slow consumer, or with the `drop` policy the message is dropped; a volatile message is
    * dropped already past `volatileBufferedBytes`. Returns whether it was written (the caller counts it).
    */
-  deliver(frame: string, volatile: boolean): boolean {
+  deliver(frame: OutboundFrame, volatile: boolean): boolean {
     if (!this.#writable()) {
       return false;
     }
@@ -221,7 +230,14 @@ export class Connection implements RealtimeClient {
       policy.stats.dropped++;
       return false;
     }
-    this.#socket.send(frame);
+    const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
+    // The sender's state is 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct
+    // write would overtake the queue.
+    if (policy.prebuiltFrames && sender?._state === 0) {
+      sender.sendFrame([frameBytes(frame)]);
+    } else {
+      this.#socket.send(frame.text);
+    }
     return true;
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { BrokerMessage } from '../broker/broker.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import type { Connection } from './connection.js';
+import { outboundFrame } from './outbound-frame.js';
 import { ConnectionRegistry } from './connection-registry.js';
 
 /** Hands what the broker delivers to this node's own connections: the same encoded frame to each. */
@@ -25,7 +26,7 @@ export class LocalDelivery {
         return;
       case 'connection': {
         const connection = this.registry.get(message.connectionId);
-        this.#count(message.type, connection?.deliver(message.frame, message.volatile === true) ? 1 : 0);
+        this.#count(message.type, connection?.deliver(outboundFrame(message.frame), message.volatile === true) ? 1 : 0);
         return;
       }
       case 'disconnect': {
@@ -50,8 +51,9 @@ export class LocalDelivery {
 
 function deliverToChannel(
   connections: Iterable<Connection>,
-  { channel, frame, offset, except, volatile = false }: Extract<BrokerMessage, { kind: 'channel' }>,
+  { channel, frame: text, offset, except, volatile = false }: Extract<BrokerMessage, { kind: 'channel' }>,
 ): number {
+  const frame = outboundFrame(text);
   let delivered = 0;
   for (const connection of connections) {
     if (
@@ -66,8 +68,9 @@ function deliverToChannel(
 
 function deliverToEach(
   connections: Iterable<Connection>,
-  { frame, except, volatile = false }: Extract<BrokerMessage, { kind: 'user' | 'all' }>,
+  { frame: text, except, volatile = false }: Extract<BrokerMessage, { kind: 'user' | 'all' }>,
 ): number {
+  const frame = outboundFrame(text);
   let delivered = 0;
   for (const connection of connections) {
     if ((except === undefined || !except.includes(connection.id)) && connection.deliver(frame, volatile)) {

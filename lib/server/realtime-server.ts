@@ -16,6 +16,7 @@ import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../connection/connection.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
+import { PREBUILT_FRAMES } from '../connection/outbound-frame.js';
 import { HistoryStore } from '../history/history-store.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
@@ -73,6 +74,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       maxBufferedBytes: options.backpressure.maxBufferedBytes,
       drop: options.backpressure.policy === 'drop',
       volatileBufferedBytes: options.backpressure.volatileBufferedBytes,
+      prebuiltFrames: PREBUILT_FRAMES && !options.perMessageDeflate,
       stats,
     };
     this.#wss = new WebSocketServer({

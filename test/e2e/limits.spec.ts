@@ -8,6 +8,7 @@ import {
   type OnRealtimeDisconnect,
   type RealtimeClient,
   RealtimeModule,
+  RealtimeService,
   type RealtimeModuleOptions,
   getHandshakeToken,
   type RealtimeIdentity,
@@ -248,6 +249,10 @@ describe('permessage-deflate', () => {
     const alice = await connect(app.url, 'alice', { perMessageDeflate: true });
     expect(alice.socket.extensions).toContain('permessage-deflate');
     expect((await alice.subscribe('room:1')).type).toBe('subscribed');
+    // Broadcasts take the plain send path here (a pre-built frame would overtake ws's compression queue).
+    const realtime = app.server.app.get(RealtimeService);
+    await realtime.broadcastToChannel('room:1', { type: 'news', payload: 'z'.repeat(2000) });
+    expect((await alice.nextOfType('news')).payload).toBe('z'.repeat(2000));
     // 4 KiB of one letter compresses to a few bytes on the wire, but inflates past the 1 KiB limit.
     alice.send(JSON.stringify({ type: 'ping', payload: 'a'.repeat(4096) }));
     expect((await alice.closed).code).toBe(1009);

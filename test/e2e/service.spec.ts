@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
+import { Sender } from 'ws';
 import {
   Channel,
   type OnRealtimeDisconnect,
@@ -86,6 +87,21 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
     await Promise.all([tablet.sync(), other.sync()]);
     expect(tablet.pending(ofType('chat:private'))).toEqual([]);
     expect(other.pending(ofType('chat:private'))).toEqual([]);
+  });
+
+  it('frames a broadcast once for all its subscribers, and each gets the same bytes', async () => {
+    const members = await Promise.all(['a', 'b', 'c', 'd'].map((user) => connect(user)));
+    await Promise.all(members.map((member) => member.subscribe('room:framed')));
+    const framing = jest.spyOn(Sender, 'frame');
+    try {
+      const sent = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
+      expect(framing).toHaveBeenCalledTimes(1);
+      for (const member of members) {
+        expect(await member.nextOfType('news')).toEqual({ ...sent, payload: { text: 'é✓' } });
+      }
+    } finally {
+      framing.mockRestore();
+    }
   });
 
   it('broadcastToChannel reaches the members, sets the channel, and honours except', async () => {
