@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
-import { Sender } from 'ws';
+import * as ws from 'ws';
 import {
   Channel,
   type OnRealtimeDisconnect,
@@ -92,7 +92,9 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
   it('frames a broadcast once for all its subscribers, and each gets the same bytes', async () => {
     const members = await Promise.all(['a', 'b', 'c', 'd'].map((user) => connect(user)));
     await Promise.all(members.map((member) => member.subscribe('room:framed')));
-    const framing = jest.spyOn(Sender, 'frame');
+    // ws's frame builder: a named export of the ESM build that @types/ws does not declare.
+    const builder = (ws as unknown as { Sender: { frame: (...args: unknown[]) => Buffer[] } }).Sender;
+    const framing = jest.spyOn(builder, 'frame');
     try {
       const sent = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
       expect(framing).toHaveBeenCalledTimes(1);
