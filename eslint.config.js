@@ -8,6 +8,7 @@ export default tseslint.config(
       'dist/',
       'dist-dev/',
       'dist-sample/',
+      'dist-bench/',
       'coverage/',
       'node_modules/',
       'sample/public/',

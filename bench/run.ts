@@ -1,0 +1,80 @@
+// `npm run bench`: drives each server in its own process (pinned to core 1) from this process (core 0), scenario by
+// scenario, several runs each, and writes the medians to bench/results/. Options: --runs N, --quick (1 run, short).
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { median } from './lib/numbers.js';
+import { renderReport, type ScenarioResults } from './lib/report.js';
+import { connectRate, fanOut, idleMemory, requestAck } from './lib/scenarios.js';
+import { HAS_TASKSET, TARGETS, type Target, pinSelf, startServer } from './lib/targets.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const runs = quick ? 1 : Number(args[args.indexOf('--runs') + 1] || 3);
+const durationMs = quick ? 1500 : 4000;
+
+interface Scenario {
+  readonly title: string;
+  readonly measure: (target: Target, server: Awaited<ReturnType<typeof startServer>>) => Promise<object>;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    title: 'Fan-out, 1,000 subscribers, paced at 30,000 deliveries/s',
+    measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs, rate: 30_000 }),
+  },
+  {
+    title: 'Fan-out, 5,000 subscribers, paced at 30,000 deliveries/s',
+    measure: (target, server) => fanOut(target, server, { subscribers: 5000, durationMs, rate: 30_000 }),
+  },
+  {
+    title: 'Fan-out, 1,000 subscribers, unpaced (16 publishes in flight)',
+    measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs }),
+  },
+  {
+    title: 'Fan-out, 5,000 subscribers, unpaced (16 publishes in flight)',
+    measure: (target, server) => fanOut(target, server, { subscribers: 5000, durationMs }),
+  },
+  {
+    title: 'Request/ack, 200 clients in a closed loop',
+    measure: (target, server) => requestAck(target, server, { clients: 200, durationMs }),
+  },
+  {
+    title: 'Idle memory, 10,000 connections in 100 channels',
+    measure: (target, server) => idleMemory(target, server, { connections: quick ? 2000 : 10_000, channels: 100 }),
+  },
+  {
+    title: 'Connect rate (nestjs-realtime verifies a JWT; the others authenticate nothing)',
+    measure: (target, server) => connectRate(target, server, { connections: quick ? 500 : 2000, concurrency: 50 }),
+  },
+];
+
+pinSelf();
+const results: ScenarioResults[] = [];
+for (const scenario of SCENARIOS) {
+  const byTarget: ScenarioResults['byTarget'] = {};
+  for (const target of TARGETS) {
+    const samples: Record<string, number>[] = [];
+    for (let run = 0; run < runs; run++) {
+      // A fresh server per run: no state or garbage carried over from the previous one.
+      const server = await startServer(target);
+      try {
+        samples.push((await scenario.measure(target, server)) as Record<string, number>);
+      } finally {
+        await server.stop();
+      }
+    }
+    byTarget[target.name] = Object.fromEntries(
+      Object.keys(samples[0]).map((key) => [key, median(samples.map((sample) => sample[key]))]),
+    );
+    console.log(scenario.title, target.name, JSON.stringify(byTarget[target.name]));
+  }
+  results.push({ title: scenario.title, byTarget });
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
+const report = renderReport(results, { machine, runs, pinned: HAS_TASKSET, quick });
+const folder = new URL('../bench/results/', import.meta.url);
+writeFileSync(new URL('latest.md', folder), report);
+writeFileSync(new URL('latest.json', folder), `${JSON.stringify({ machine, runs, results }, null, 2)}\n`);
+console.log(report);
+process.exit(0);

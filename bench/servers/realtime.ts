@@ -1,0 +1,110 @@
+// This library through a sample-style app: JWT authentication at the handshake, a channel class with a join check,
+// a guard, a global ValidationPipe, broadcasts through RealtimeService. Caps are off (one load generator opens
+// thousands of connections from one address) and the rate limit is set high, so its code path still runs.
+import type { IncomingMessage } from 'node:http';
+import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { JwtModule, JwtService } from '@nestjs/jwt';
+import { IsInt, IsString, Length } from 'class-validator';
+import {
+  Channel,
+  ChannelName,
+  ConnectedClient,
+  OnMessage,
+  Payload,
+  type RealtimeAuthenticator,
+  type RealtimeClient,
+  type RealtimeIdentity,
+  RealtimeModule,
+  RealtimeService,
+  getHandshakeToken,
+} from 'nestjs-realtime';
+import { BENCH_SECRET } from '../bench-secret.js';
+import { serveIpc } from './ipc.js';
+
+class ChatMessage {
+  @IsString()
+  @Length(1, 2000)
+  text!: string;
+
+  @IsInt()
+  t!: number;
+}
+
+class EchoRequest {
+  @IsInt()
+  n!: number;
+}
+
+@Injectable()
+class JwtAuthenticator implements RealtimeAuthenticator {
+  constructor(private readonly jwt: JwtService) {}
+
+  async authenticate(request: IncomingMessage): Promise<RealtimeIdentity | null> {
+    const token = getHandshakeToken(request);
+    if (!token) {
+      return null;
+    }
+    const { sub } = await this.jwt.verifyAsync<{ sub: string }>(token);
+    return { userId: sub };
+  }
+}
+
+@Injectable()
+class SignedInGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return context.switchToWs().getClient<RealtimeClient>().userId !== null;
+  }
+}
+
+@Channel('room:{roomId}')
+class RoomChannel {
+  constructor(private readonly realtime: RealtimeService) {}
+
+  canJoin(client: RealtimeClient): boolean {
+    return client.userId !== null;
+  }
+
+  @OnMessage('chat:group')
+  async send(
+    @Payload() message: ChatMessage,
+    @ConnectedClient() client: RealtimeClient,
+    @ChannelName() channel: string,
+  ): Promise<{ id: string | undefined }> {
+    const sent = await this.realtime.broadcastToChannel(channel, {
+      type: 'chat:group',
+      payload: { text: message.text, t: message.t },
+      sender: client.userId,
+    });
+    return { id: sent.id };
+  }
+}
+
+@Channel()
+class EchoHandlers {
+  @UseGuards(SignedInGuard)
+  @OnMessage('echo')
+  echo(@Payload() request: EchoRequest): EchoRequest {
+    return request;
+  }
+}
+
+@Module({
+  imports: [
+    JwtModule.register({ global: true, secret: BENCH_SECRET }),
+    RealtimeModule.forRoot({
+      authenticate: JwtAuthenticator,
+      maxConnections: 0,
+      maxConnectionsPerIp: 0,
+      maxConnectionsPerUser: 0,
+      rateLimit: { limit: 1_000_000, windowMs: 1000 },
+    }),
+  ],
+  providers: [JwtAuthenticator, RoomChannel, EchoHandlers],
+})
+class BenchModule {}
+
+const app = await NestFactory.create(BenchModule, { logger: ['error', 'warn'] });
+app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+serveIpc(Number(new URL(await app.getUrl()).port));
