@@ -9,8 +9,14 @@ import { HAS_TASKSET, TARGETS, type Target, pinSelf, startServer } from './lib/t
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const runs = quick ? 1 : Number(args[args.indexOf('--runs') + 1] || 3);
 const durationMs = quick ? 1500 : 4000;
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const runs = quick ? 1 : Number(option('--runs') ?? 3);
+/** `--only <text>`: scenarios whose title contains it; `--target <text>`: servers whose name does. */
+const only = option('--only');
+const targetFilter = option('--target');
+/** `--profile <dir>`: run the servers with --cpu-prof, writing profiles there (results are then not saved). */
+const profileDir = option('--profile');
 
 interface Scenario {
   readonly title: string;
@@ -50,13 +56,13 @@ const SCENARIOS: readonly Scenario[] = [
 
 pinSelf();
 const results: ScenarioResults[] = [];
-for (const scenario of SCENARIOS) {
+for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || title.includes(only))) {
   const byTarget: ScenarioResults['byTarget'] = {};
-  for (const target of TARGETS) {
+  for (const target of TARGETS.filter(({ name }) => targetFilter === undefined || name.includes(targetFilter))) {
     const samples: Record<string, number>[] = [];
     for (let run = 0; run < runs; run++) {
       // A fresh server per run: no state or garbage carried over from the previous one.
-      const server = await startServer(target);
+      const server = await startServer(target, profileDir);
       try {
         samples.push((await scenario.measure(target, server)) as Record<string, number>);
       } finally {
@@ -71,6 +77,10 @@ for (const scenario of SCENARIOS) {
   results.push({ title: scenario.title, byTarget });
 }
 
+if (only !== undefined || targetFilter !== undefined || profileDir !== undefined) {
+  console.log('A partial or profiled run: results/ is left as it was.');
+  process.exit(0);
+}
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
 const report = renderReport(results, { machine, runs, pinned: HAS_TASKSET, quick });
 const folder = new URL('../bench/results/', import.meta.url);

@@ -15,6 +15,17 @@ export interface BenchClient {
 }
 
 const jwt = new JwtService({ secret: BENCH_SECRET });
+const tokens = new Map<string, string>();
+
+/** A user's token, signed once: signing is the load generator's work, kept out of timed windows. */
+export function tokenFor(user: string): string {
+  let token = tokens.get(user);
+  if (token === undefined) {
+    token = jwt.sign({ sub: user });
+    tokens.set(user, token);
+  }
+  return token;
+}
 
 export async function connectClient(target: Target, port: number, user: string): Promise<BenchClient> {
   return target.protocol === 'sio' ? connectSocketIo(port) : connectJson(target, port, user);
@@ -23,7 +34,7 @@ export async function connectClient(target: Target, port: number, user: string):
 async function connectJson(target: Target, port: number, user: string): Promise<BenchClient> {
   const url = new URL(target.path, `ws://127.0.0.1:${port}`);
   if (target.authenticated) {
-    url.searchParams.set('token', jwt.sign({ sub: user }));
+    url.searchParams.set('token', tokenFor(user));
   }
   const socket = new WebSocket(url, 'realtime.v1', { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {

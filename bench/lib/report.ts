@@ -17,6 +17,7 @@ const LABELS: Record<string, string> = {
   rttP99Ms: 'RTT p99 ms',
   kilobytesPerConnection: 'server KB / connection',
   connectionsPerSecond: 'connections/s',
+  serverMicrosPerConnection: 'server CPU µs / connection',
 };
 
 /** The metric each scenario is judged by (its ratio to raw `ws` is shown). */

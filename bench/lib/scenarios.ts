@@ -1,4 +1,4 @@
-import { type BenchClient, connectClient, connectMany } from './clients.js';
+import { type BenchClient, connectClient, connectMany, tokenFor } from './clients.js';
 import { pause, percentile } from './numbers.js';
 import { type RunningServer, type Target, cpuMicros } from './targets.js';
 
@@ -24,6 +24,7 @@ export interface MemoryResult {
 
 export interface ConnectResult {
   readonly connectionsPerSecond: number;
+  readonly serverMicrosPerConnection: number;
 }
 
 const TEXT = 'hello from the benchmark, a chat message of ordinary length';
@@ -162,11 +163,19 @@ export async function connectRate(
   options: { connections: number; concurrency: number },
 ): Promise<ConnectResult> {
   close(await connectMany(target, server.port, 50, 10)); // warm-up
+  for (let index = 0; index < options.connections; index++) {
+    tokenFor(`user${index}`);
+  }
+  const before = await server.usage();
   const started = performance.now();
   const clients = await connectMany(target, server.port, options.connections, options.concurrency);
   const elapsedMs = performance.now() - started;
+  const after = await server.usage();
   close(clients);
-  return { connectionsPerSecond: (options.connections / elapsedMs) * 1000 };
+  return {
+    connectionsPerSecond: (options.connections / elapsedMs) * 1000,
+    serverMicrosPerConnection: cpuMicros(before, after) / options.connections,
+  };
 }
 
 /** Wall-clock time in whole microseconds: the publish time a message carries, for end-to-end latency. */

@@ -44,8 +44,9 @@ export interface RunningServer {
 }
 
 /** Starts a target in its own process (pinned to core 1), and waits until it listens. */
-export async function startServer(target: Target): Promise<RunningServer> {
-  const node = [process.execPath, '--expose-gc', target.script];
+export async function startServer(target: Target, profileDir?: string): Promise<RunningServer> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const node = [process.execPath, '--expose-gc', ...profile, target.script];
   const child: ChildProcess = HAS_TASKSET
     ? spawn('taskset', ['-c', '1', ...node], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     : spawn(node[0], node.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -75,7 +76,11 @@ export async function startServer(target: Target): Promise<RunningServer> {
       new Promise((resolve) => {
         child.removeAllListeners('exit');
         child.once('exit', () => resolve());
-        child.kill('SIGKILL');
+        if (profileDir === undefined) {
+          child.kill('SIGKILL');
+        } else {
+          child.disconnect(); // the server exits by itself, writing its profile
+        }
       }),
   };
 }

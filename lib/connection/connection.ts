@@ -63,6 +63,8 @@ export class Connection implements RealtimeClient {
   #backlog: DeferredFrame[] | undefined;
   /** Channels whose subscription is being set up: their frames wait here. Undefined when none (the usual case). */
   #held: Map<string, HeldFrame[]> | undefined;
+  /** The key of this connection's frame bucket, made once (the rate limiter sets it). */
+  rateLimitKey: string | undefined;
   #refusals = 0;
   #refusalWindowStart = 0;
   /** History channels: the last offset this connection has, so it never gets one twice or out of order. */

@@ -32,7 +32,10 @@ export class FrameRateLimiter {
     if (this.#rule === undefined) {
       return undefined;
     }
-    const verdict = this.store.consume(`frames:${rateLimitSubject(connection)}`, this.#rule);
+    const verdict = this.store.consume(
+      (connection.rateLimitKey ??= `frames:${rateLimitSubject(connection)}`),
+      this.#rule,
+    );
     return verdict instanceof Promise ? verdict.catch((error: unknown) => this.#failOpen(error)) : verdict;
   }
 

@@ -202,19 +202,24 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     const ignoreError = (): void => undefined;
     socket.on('error', ignoreError);
     this.#pendingHandshakes.add(socket);
-    let identity: ConnectionIdentity | null | typeof TIMED_OUT;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
+      this.#refuse(socket, 408, 'Handshake timeout');
+    }, this.options.handshakeTimeoutMs);
+    let identity: ConnectionIdentity | null;
     try {
-      identity = await within(this.authenticator.authenticate(request), this.options.handshakeTimeoutMs, TIMED_OUT);
+      identity = await this.authenticator.authenticate(request);
     } finally {
+      clearTimeout(timer);
       this.#pendingHandshakes.delete(socket);
+    }
+    if (timedOut) {
+      return;
     }
     if (!this.#accepting || socket.destroyed) {
       socket.destroy();
-      return;
-    }
-    if (identity === TIMED_OUT) {
-      this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
-      this.#refuse(socket, 408, 'Handshake timeout');
       return;
     }
     if (identity === null) {
@@ -294,14 +299,12 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-const TIMED_OUT = Symbol('timed out');
-
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first: then resolves to `otherwise`. */
-async function within<T, U = undefined>(promise: Promise<T>, ms: number, otherwise?: U): Promise<T | U> {
+/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<U>((resolve) => (timer = setTimeout(() => resolve(otherwise as U), ms)));
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   try {
-    return await Promise.race([promise, timeout]);
+    await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
   }
