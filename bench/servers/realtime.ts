@@ -94,7 +94,7 @@ class EchoHandlers {
   imports: [
     // A KeyObject, not a string: jsonwebtoken otherwise tries createPublicKey on the secret (and catches the throw)
     // on every verify, which costs more than the rest of the handshake.
-    JwtModule.register({ global: true, secret: createSecretKey(Buffer.from(BENCH_SECRET)) as unknown as string }),
+    JwtModule.register({ global: true, secret: createSecretKey(Buffer.from(BENCH_SECRET)) }),
     RealtimeModule.forRoot({
       authenticate: JwtAuthenticator,
       maxConnections: 0,

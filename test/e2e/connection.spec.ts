@@ -42,7 +42,7 @@ class FailingHook implements OnRealtimeConnect {
     RealtimeModule.forRoot({
       authenticate: tokenIsUserId,
       heartbeatIntervalMs: 20,
-      heartbeatTimeoutMs: 60,
+      heartbeatTimeoutMs: 1000, // generous: a busy CI machine must not time out live clients
       maxPayloadBytes: 1024,
       drainTimeoutMs: 100,
     }),
