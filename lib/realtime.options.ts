@@ -55,6 +55,11 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
   historyStore?: HistoryStore;
   /** Largest member info (from the identity or `canJoin`) as JSON, in bytes. Default 1024. */
   maxPresenceInfoBytes?: number;
+  /**
+   * Also speak `realtime.v1.msgpack` (the same envelopes as MessagePack, in binary frames) with clients that offer it.
+   * Needs the `msgpackr` package. Default false.
+   */
+  msgpack?: boolean;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -77,6 +82,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly presenceStore: PresenceStore | undefined;
   readonly historyStore: HistoryStore | undefined;
   readonly maxPresenceInfoBytes: number;
+  readonly msgpack: boolean;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -104,6 +110,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'presenceStore',
   'historyStore',
   'maxPresenceInfoBytes',
+  'msgpack',
   ...PROTECTION_OPTION_KEYS,
 ];
 
@@ -176,6 +183,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
       (value) => isInteger(value) && value >= 2 && value <= 65_536,
       'an integer number of bytes from 2 to 65536',
     ),
+    msgpack: check('msgpack', options.msgpack ?? false, (value) => typeof value === 'boolean', 'a boolean'),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(

@@ -18,6 +18,7 @@ describe('resolveRealtimeOptions', () => {
       presenceStore: undefined,
       historyStore: undefined,
       maxPresenceInfoBytes: 1024,
+      msgpack: false,
       perMessageDeflate: false,
       maxConnections: 10_000,
       maxConnectionsPerIp: 100,

@@ -1,10 +1,10 @@
 import { type RawData, WebSocket } from 'ws';
 import type { ChannelBinding } from '../channels/channel-definition.js';
 import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
-import { encodeEnvelope } from '../protocol/codec.js';
 import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
-import { type OutboundFrame, frameBytes } from './outbound-frame.js';
+import type { WireFormat } from '../protocol/wire-format.js';
+import { type OutboundFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
 import { CloseCode } from '../protocol/error-codes.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
@@ -76,6 +76,8 @@ export class Connection implements RealtimeClient {
     identity: ConnectionIdentity,
     readonly remoteAddress: string,
     private readonly outbound: OutboundPolicy,
+    /** How this connection's frames are encoded: JSON text, or MessagePack binary. */
+    readonly format: WireFormat,
   ) {
     this.#socket = socket;
     this.userId = identity.userId;
@@ -235,7 +237,14 @@ export class Connection implements RealtimeClient {
     const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
     // The sender's state is 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct
     // write would overtake the queue.
-    if (policy.prebuiltFrames && sender?._state === 0) {
+    if (this.format.binary) {
+      const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
+      if (policy.prebuiltFrames && sender?._state === 0) {
+        sender.sendFrame([packedFrameBytes(frame, packed)]);
+      } else {
+        this.#socket.send(packed);
+      }
+    } else if (policy.prebuiltFrames && sender?._state === 0) {
       sender.sendFrame([frameBytes(frame)]);
     } else {
       this.#socket.send(frame.text);
@@ -249,6 +258,15 @@ export class Connection implements RealtimeClient {
    * `maxBufferedBytes` under the `close` policy is closed. Returns whether it was written.
    */
   sendText(frame: string, type: string): boolean {
+    return this.#reply(this.format.fromJson(frame), type);
+  }
+
+  /** Encodes and writes a reply envelope in this connection's format (see `sendText`). */
+  sendEnvelope(envelope: RealtimeEnvelope): boolean {
+    return this.#reply(this.format.encode(envelope), envelope.type);
+  }
+
+  #reply(data: string | Buffer, type: string): boolean {
     if (!this.#writable()) {
       return false;
     }
@@ -256,13 +274,9 @@ export class Connection implements RealtimeClient {
       this.#closeSlowConsumer();
       return false;
     }
-    this.#socket.send(frame);
+    this.#socket.send(data);
     this.outbound.stats.framesOut.add(type);
     return true;
-  }
-
-  sendEnvelope(envelope: RealtimeEnvelope): boolean {
-    return this.sendText(encodeEnvelope(envelope), envelope.type);
   }
 
   #writable(): boolean {

@@ -8,10 +8,13 @@ import * as ws from 'ws';
 export interface OutboundFrame {
   readonly text: string;
   bytes: Buffer | undefined;
+  /** For MessagePack connections: the message re-encoded once, and its binary frame. */
+  packed: Buffer | undefined;
+  packedBytes: Buffer | undefined;
 }
 
 export function outboundFrame(text: string): OutboundFrame {
-  return { text, bytes: undefined };
+  return { text, bytes: undefined, packed: undefined, packedBytes: undefined };
 }
 
 interface FrameBuilder {
@@ -29,15 +32,15 @@ export const PREBUILT_FRAMES = typeof builder?.frame === 'function';
 
 /** The frame's bytes: an unmasked, final text frame, built on first call and kept. */
 export function frameBytes(frame: OutboundFrame): Buffer {
-  if (frame.bytes === undefined) {
-    const parts = builder!.frame(Buffer.from(frame.text), {
-      fin: true,
-      rsv1: false,
-      opcode: 1,
-      mask: false,
-      readOnly: false,
-    });
-    frame.bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-  }
-  return frame.bytes;
+  return (frame.bytes ??= buildFrame(Buffer.from(frame.text), 1));
+}
+
+/** The MessagePack binary frame of a message, given its packed payload; built on first call and kept. */
+export function packedFrameBytes(frame: OutboundFrame, packed: Buffer): Buffer {
+  return (frame.packedBytes ??= buildFrame(packed, 2));
+}
+
+function buildFrame(data: Buffer, opcode: 1 | 2): Buffer {
+  const parts = builder!.frame(data, { fin: true, rsv1: false, opcode, mask: false, readOnly: false });
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }

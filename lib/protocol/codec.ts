@@ -24,8 +24,17 @@ export function decodeFrame(text: string, options: DecodeOptions): DecodeResult 
   } catch {
     return badRequest('Frame is not valid JSON');
   }
+  return validateFrame(parsed, options);
+}
+
+/**
+ * Validates a decoded frame value (from JSON or MessagePack): a frame whose every field has the documented type, or
+ * a `BAD_REQUEST`. Never throws. The value must not hold own `__proto__` keys: decoders drop them (JSON, here) or
+ * rename them (msgpackr).
+ */
+export function validateFrame(parsed: unknown, options: DecodeOptions): DecodeResult {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return badRequest('Frame must be a JSON object');
+    return badRequest('Frame must be an object (a JSON object, or a MessagePack map)');
   }
   const raw = parsed as Record<string, unknown>;
 

@@ -1,6 +1,9 @@
 /** The WebSocket subprotocol of wire protocol v1 (JSON text frames). */
 export const SUBPROTOCOL = 'realtime.v1';
 
+/** Wire protocol v1 with MessagePack binary frames (the `msgpack` option). */
+export const SUBPROTOCOL_MSGPACK = 'realtime.v1.msgpack';
+
 /** Built-in application message types (the vocabulary of the services this library replaces). */
 export const MessageType = {
   CHAT_PRIVATE: 'chat:private',

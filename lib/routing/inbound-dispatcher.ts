@@ -8,8 +8,7 @@ import { ErrorResponder } from '../exceptions/error-responder.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import { FrameRateLimiter } from '../protection/frame-rate-limiter.js';
 import type { RateLimitVerdict } from '../protection/rate-limit-store.js';
-import { type DecodeOptions, decodeFrame } from '../protocol/codec.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import type { DecodeOptions } from '../protocol/codec.js';
 import { ControlType } from '../protocol/message-types.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
@@ -89,27 +88,24 @@ export class InboundDispatcher {
     }
     if (verdict instanceof Promise) {
       return verdict.then((settled) =>
-        settled.allowed ? this.#process(connection, data, isBinary) : this.#refuseRate(connection, data, settled),
+        settled.allowed
+          ? this.#process(connection, data, isBinary)
+          : this.#refuseRate(connection, data, isBinary, settled),
       );
     }
-    return verdict.allowed ? this.#process(connection, data, isBinary) : this.#refuseRate(connection, data, verdict);
+    return verdict.allowed
+      ? this.#process(connection, data, isBinary)
+      : this.#refuseRate(connection, data, isBinary, verdict);
   }
 
-  #refuseRate(connection: Connection, data: RawData, verdict: RateLimitVerdict): undefined {
-    const decoded = decodeFrame(rawDataToString(data), this.#decodeOptions);
+  #refuseRate(connection: Connection, data: RawData, isBinary: boolean, verdict: RateLimitVerdict): undefined {
+    const decoded = connection.format.decode(rawDataToBuffer(data), isBinary, this.#decodeOptions);
     this.limiter.refuse(connection, verdict, decoded.ok ? decoded.frame.id : decoded.replyTo);
     return undefined;
   }
 
   #process(connection: Connection, data: RawData, isBinary: boolean): Promise<void> | undefined {
-    if (isBinary) {
-      this.errors.refuse(connection, {
-        code: ErrorCode.BAD_REQUEST,
-        message: 'Binary frames are not part of realtime.v1: send JSON text frames',
-      });
-      return undefined;
-    }
-    const decoded = decodeFrame(rawDataToString(data), this.#decodeOptions);
+    const decoded = connection.format.decode(rawDataToBuffer(data), isBinary, this.#decodeOptions);
     if (!decoded.ok) {
       this.errors.refuse(connection, decoded.error, decoded.replyTo);
       return undefined;
@@ -136,9 +132,9 @@ export class InboundDispatcher {
   }
 }
 
-function rawDataToString(data: RawData): string {
+function rawDataToBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) {
-    return data.toString('utf8');
+    return data;
   }
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }

@@ -23,7 +23,8 @@ import { PresenceTracker } from '../presence/presence-tracker.js';
 import { RateLimitStore } from '../protection/rate-limit-store.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { welcomeFrame } from '../protocol/frames.js';
-import { SUBPROTOCOL } from '../protocol/message-types.js';
+import { SUBPROTOCOL, SUBPROTOCOL_MSGPACK } from '../protocol/message-types.js';
+import { JSON_FORMAT, type WireFormat } from '../protocol/wire-format.js';
 import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
@@ -32,6 +33,7 @@ import { Admission } from './admission.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { Heartbeat } from './heartbeat.js';
 import { rejectHandshake } from './reject-handshake.js';
+import { loadMsgpackFormat } from './load-msgpack.js';
 import { interceptUpgrades } from './upgrade-interceptor.js';
 
 /**
@@ -51,6 +53,8 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   #pendingHandshakes = new Set<Duplex>();
   #drained: (() => void) | undefined;
   readonly #admission: Admission;
+  /** The MessagePack format, loaded at bootstrap with the `msgpack` option. */
+  #msgpack: WireFormat | undefined;
   readonly #outbound: OutboundPolicy;
 
   constructor(
@@ -82,7 +86,15 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       clientTracking: false,
       perMessageDeflate: options.perMessageDeflate,
       maxPayload: options.maxPayloadBytes,
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      // The first subprotocol the client offers that this server speaks; none offered is fine too (JSON).
+      handleProtocols: (protocols) => {
+        for (const protocol of protocols) {
+          if (protocol === SUBPROTOCOL || (protocol === SUBPROTOCOL_MSGPACK && this.#msgpack !== undefined)) {
+            return protocol;
+          }
+        }
+        return false;
+      },
     });
   }
 
@@ -98,6 +110,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    if (this.options.msgpack) {
+      this.#msgpack = await loadMsgpackFormat();
+    }
     await this.broker.start(this.nodeId, this.delivery.deliver);
     await this.presence.start(this.nodeId);
     await this.broker.subscribe(ALL_TOPIC);
@@ -244,7 +259,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
 
   #accept(socket: WebSocket, request: IncomingMessage, identity: ConnectionIdentity): void {
     const id = `${this.nodeId}.${(++this.#connectionSequence).toString(36)}`;
-    const connection = new Connection(id, socket, identity, request.socket.remoteAddress ?? '', this.#outbound);
+    const format = socket.protocol === SUBPROTOCOL_MSGPACK && this.#msgpack !== undefined ? this.#msgpack : JSON_FORMAT;
+    const remoteAddress = request.socket.remoteAddress ?? '';
+    const connection = new Connection(id, socket, identity, remoteAddress, this.#outbound, format);
     if (this.registry.add(connection) && connection.userId !== null) {
       this.#watch(userTopic(connection.userId));
     }

@@ -158,7 +158,8 @@ describe('decodeFrame, property-based', () => {
         event: name,
         since: fc.nat(),
         limit: fc.integer({ min: 1, max: PROTOCOL_LIMITS.historyMaxSize }),
-        payload: fc.jsonValue(),
+        // `__proto__` keys are dropped by design (another property covers them).
+        payload: fc.jsonValue().filter((value) => !JSON.stringify(value).includes('"__proto__"')),
       },
       { requiredKeys: ['type'] },
     );

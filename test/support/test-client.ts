@@ -1,3 +1,4 @@
+import { pack, unpack } from 'msgpackr';
 import { WebSocket, type ClientOptions } from 'ws';
 
 /** A frame as the test receives it: plain JSON. */
@@ -23,6 +24,8 @@ export interface ConnectOptions {
   path?: string;
   /** Offer permessage-deflate (off by default, like the server). */
   perMessageDeflate?: boolean;
+  /** Speak `realtime.v1.msgpack`: frames are sent and read as MessagePack. */
+  msgpack?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -43,8 +46,13 @@ export class TestClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   welcome!: Frame;
 
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => this.#receive(JSON.parse(data.toString()) as Frame));
+  private constructor(
+    readonly socket: WebSocket,
+    readonly msgpack: boolean,
+  ) {
+    socket.on('message', (data: Buffer, isBinary: boolean) =>
+      this.#receive((isBinary ? unpack(data) : JSON.parse(data.toString())) as Frame),
+    );
     this.closed = new Promise((resolve) => {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
@@ -75,7 +83,9 @@ export class TestClient {
       autoPong: options.autoPong ?? true,
       perMessageDeflate: options.perMessageDeflate ?? false,
     };
-    return new TestClient(new WebSocket(url, options.protocols ?? 'realtime.v1', clientOptions));
+    const msgpack = options.msgpack === true;
+    const protocols = options.protocols ?? (msgpack ? 'realtime.v1.msgpack' : 'realtime.v1');
+    return new TestClient(new WebSocket(url, protocols, clientOptions), msgpack);
   }
 
   /** Resolves to the HTTP status of a refused handshake; rejects if the handshake succeeds. */
@@ -103,8 +113,13 @@ export class TestClient {
     return (this.welcome.payload as { connectionId: string }).connectionId;
   }
 
-  send(frame: object | string): void {
-    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  /** Sends a frame: MessagePack when the client speaks it, else JSON; a string or Buffer goes out as is. */
+  send(frame: object | string | Buffer): void {
+    if (typeof frame === 'string' || Buffer.isBuffer(frame)) {
+      this.socket.send(frame);
+      return;
+    }
+    this.socket.send(this.msgpack ? pack(frame) : JSON.stringify(frame));
   }
 
   /** Takes the first queued frame matching `match` (any frame by default), waiting for it if needed. */
