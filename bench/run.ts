@@ -58,7 +58,12 @@ pinSelf();
 const results: ScenarioResults[] = [];
 for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || title.includes(only))) {
   const byTarget: ScenarioResults['byTarget'] = {};
-  for (const target of TARGETS.filter(({ name }) => targetFilter === undefined || name.includes(targetFilter))) {
+  const targets = TARGETS.filter(
+    ({ name, onlyIn }) =>
+      (targetFilter === undefined || name.includes(targetFilter)) &&
+      (onlyIn === undefined || scenario.title.includes(onlyIn)),
+  );
+  for (const target of targets) {
     const samples: Record<string, number>[] = [];
     for (let run = 0; run < runs; run++) {
       // A fresh server per run: no state or garbage carried over from the previous one.

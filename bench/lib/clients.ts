@@ -1,4 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
+import { pack, unpack } from 'msgpackr';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { BENCH_SECRET } from '../bench-secret.js';
@@ -28,15 +29,16 @@ export function tokenFor(user: string): string {
 }
 
 export async function connectClient(target: Target, port: number, user: string): Promise<BenchClient> {
-  return target.protocol === 'sio' ? connectSocketIo(port) : connectJson(target, port, user);
+  return target.protocol === 'sio' ? connectSocketIo(port) : connectWebSocket(target, port, user);
 }
 
-async function connectJson(target: Target, port: number, user: string): Promise<BenchClient> {
+async function connectWebSocket(target: Target, port: number, user: string): Promise<BenchClient> {
   const url = new URL(target.path, `ws://127.0.0.1:${port}`);
   if (target.authenticated) {
     url.searchParams.set('token', tokenFor(user));
   }
-  const socket = new WebSocket(url, 'realtime.v1', { perMessageDeflate: false });
+  const msgpack = target.protocol === 'msgpack';
+  const socket = new WebSocket(url, msgpack ? 'realtime.v1.msgpack' : 'realtime.v1', { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);
@@ -44,7 +46,19 @@ async function connectJson(target: Target, port: number, user: string): Promise<
   const pending = new Map<number, () => void>();
   let sequence = 0;
   let delivery: ((sentAt: () => number) => void) | undefined;
-  socket.on('message', (data: Buffer) => {
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      const frame = unpack(data) as { type: string; replyTo?: number; payload?: { t: number } };
+      if (frame.replyTo === undefined) {
+        if (delivery !== undefined && frame.type === 'chat:group') {
+          delivery(() => frame.payload!.t);
+        }
+        return;
+      }
+      pending.get(frame.replyTo)?.();
+      pending.delete(frame.replyTo);
+      return;
+    }
     // Deliveries are the only frames without a replyTo: look before parsing, as a lean client would.
     const text = data.toString();
     const reply = text.indexOf('"replyTo":');
@@ -62,7 +76,7 @@ async function connectJson(target: Target, port: number, user: string): Promise<
     new Promise<void>((resolve) => {
       const id = ++sequence;
       pending.set(id, resolve);
-      socket.send(JSON.stringify({ ...frame, id }));
+      socket.send(msgpack ? pack({ ...frame, id }) : JSON.stringify({ ...frame, id }));
     });
   return {
     subscribe: (channel) => request({ type: 'subscribe', channel }),

@@ -6,8 +6,12 @@ import type { ServerReply, ServerUsage } from '../servers/ipc.js';
 export interface Target {
   readonly name: string;
   readonly script: string;
-  /** `json`: the JSON envelope protocol over a plain WebSocket; `sio`: socket.io-client. */
-  readonly protocol: 'json' | 'sio';
+  /** `json`: the JSON envelope protocol over a plain WebSocket; `msgpack`: the same as MessagePack; `sio`: socket.io. */
+  readonly protocol: 'json' | 'msgpack' | 'sio';
+  /** Extra environment for the server process. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Only in scenarios whose title contains this (MessagePack is measured on fan-out). */
+  readonly onlyIn?: string;
   /** URL path of the WebSocket endpoint (`json` only). */
   readonly path: string;
   /** Whether the handshake carries a JWT the server verifies. */
@@ -25,6 +29,15 @@ export const TARGETS: readonly Target[] = [
     protocol: 'json',
     path: '/realtime',
     authenticated: true,
+  },
+  {
+    name: 'nestjs-realtime (msgpack)',
+    script: server('realtime.js'),
+    protocol: 'msgpack',
+    path: '/realtime',
+    authenticated: true,
+    env: { BENCH_MSGPACK: '1' },
+    onlyIn: 'Fan-out',
   },
 ];
 
@@ -47,9 +60,13 @@ export interface RunningServer {
 export async function startServer(target: Target, profileDir?: string): Promise<RunningServer> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const node = [process.execPath, '--expose-gc', ...profile, target.script];
+  const options = {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
+    env: { ...process.env, ...target.env },
+  };
   const child: ChildProcess = HAS_TASKSET
-    ? spawn('taskset', ['-c', '1', ...node], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : spawn(node[0], node.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    ? spawn('taskset', ['-c', '1', ...node], options)
+    : spawn(node[0], node.slice(1), options);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${target.name} exited with ${code}`)));

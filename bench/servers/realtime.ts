@@ -101,6 +101,7 @@ class EchoHandlers {
       maxConnectionsPerIp: 0,
       maxConnectionsPerUser: 0,
       rateLimit: { limit: 1_000_000, windowMs: 1000 },
+      msgpack: process.env.BENCH_MSGPACK === '1',
     }),
   ],
   providers: [JwtAuthenticator, RoomChannel, EchoHandlers],
