@@ -11,7 +11,7 @@ export interface RealtimeClient {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** What the authenticator returned as `info`: shown to other members of presence channels. `{}` by default. */
   readonly info: Readonly<Record<string, unknown>>;
-  /** The peer's IP address. */
+  /** The client's IP address: the socket's peer, or the address behind trusted proxies (`trustProxy`). */
   readonly remoteAddress: string;
   readonly connectedAt: Date;
   /** The negotiated subprotocol (`realtime.v1`), or `''` when the client offered none. */

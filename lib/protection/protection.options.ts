@@ -37,8 +37,13 @@ export interface ProtectionOptions {
   perMessageDeflate?: boolean;
   /** Connections in total on this node; past it, handshakes get HTTP 503. Default 10 000. */
   maxConnections?: number;
-  /** Connections from one IP address (the socket's peer); past it, HTTP 429. Default 100. */
+  /** Connections from one IP address (see `trustProxy`); past it, HTTP 429. Default 100. */
   maxConnectionsPerIp?: number;
+  /**
+   * How many reverse proxies in front of the app to trust: the client's address is then read from
+   * `X-Forwarded-For`, right to left, past that many hops. Default 0: the socket's peer address.
+   */
+  trustProxy?: number;
   /** Connections of one user on this node; past it, HTTP 429. Default 20. */
   maxConnectionsPerUser?: number;
   /** Channels one connection may be in; past it, `subscribe` gets `FORBIDDEN`. Default 100. */
@@ -68,6 +73,7 @@ export interface ResolvedProtectionOptions {
   readonly perMessageDeflate: boolean;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  readonly trustProxy: number;
   readonly maxConnectionsPerUser: number;
   readonly maxChannelsPerConnection: number;
   readonly handshakeTimeoutMs: number;
@@ -82,6 +88,7 @@ export const PROTECTION_DEFAULTS = {
   perMessageDeflate: false,
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,
+  trustProxy: 0,
   maxConnectionsPerUser: 20,
   maxChannelsPerConnection: 100,
   handshakeTimeoutMs: 10_000,
@@ -94,6 +101,7 @@ export const PROTECTION_OPTION_KEYS: readonly (keyof ProtectionOptions)[] = [
   'perMessageDeflate',
   'maxConnections',
   'maxConnectionsPerIp',
+  'trustProxy',
   'maxConnectionsPerUser',
   'maxChannelsPerConnection',
   'handshakeTimeoutMs',
@@ -110,6 +118,12 @@ export function resolveProtectionOptions(options: ProtectionOptions): ResolvedPr
     perMessageDeflate: check('perMessageDeflate', options.perMessageDeflate ?? false, isBoolean, 'a boolean'),
     maxConnections: cap('maxConnections', options.maxConnections ?? defaults.maxConnections),
     maxConnectionsPerIp: cap('maxConnectionsPerIp', options.maxConnectionsPerIp ?? defaults.maxConnectionsPerIp),
+    trustProxy: check(
+      'trustProxy',
+      options.trustProxy ?? defaults.trustProxy,
+      (value) => isInteger(value) && value >= 0 && value <= 16,
+      'a number of proxies from 0 to 16',
+    ),
     maxConnectionsPerUser: cap(
       'maxConnectionsPerUser',
       options.maxConnectionsPerUser ?? defaults.maxConnectionsPerUser,

@@ -22,7 +22,8 @@ export class Admission {
     return this.#total;
   }
 
-  admit(request: IncomingMessage): Release | Refusal {
+  /** `ip`: the client's address (see `trustProxy`). */
+  admit(request: IncomingMessage, ip: string): Release | Refusal {
     const originRefusal = this.#checkOrigin(request);
     if (originRefusal !== undefined) {
       return originRefusal;
@@ -31,7 +32,6 @@ export class Admission {
     if (maxConnections > 0 && this.#total >= maxConnections) {
       return { status: 503, message: 'Server is at its connection limit' };
     }
-    const ip = request.socket.remoteAddress ?? '';
     const fromIp = this.#perIp.get(ip) ?? 0;
     if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) {
       return { status: 429, message: 'Too many connections from this address' };

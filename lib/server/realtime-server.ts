@@ -30,6 +30,7 @@ import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { Admission } from './admission.js';
+import { clientAddress } from './client-address.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { Heartbeat } from './heartbeat.js';
 import { rejectHandshake } from './reject-handshake.js';
@@ -205,9 +206,10 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       this.#refuse(socket, 503, 'Server is shutting down');
       return;
     }
-    const admitted = this.#admission.admit(request);
+    const address = clientAddress(request, this.options.trustProxy);
+    const admitted = this.#admission.admit(request, address);
     if (typeof admitted !== 'function') {
-      this.#logger.debug(`Handshake from ${request.socket.remoteAddress} refused: ${admitted.message}`);
+      this.#logger.debug(`Handshake from ${address} refused: ${admitted.message}`);
       this.#refuse(socket, admitted.status, admitted.message);
       return;
     }
@@ -249,7 +251,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     }
     socket.off('error', ignoreError);
     const accepted = identity;
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request, accepted));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, address, accepted));
   }
 
   #refuse(socket: Duplex, status: number, message: string): void {
@@ -257,10 +259,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     rejectHandshake(socket, status, message);
   }
 
-  #accept(socket: WebSocket, request: IncomingMessage, identity: ConnectionIdentity): void {
+  #accept(socket: WebSocket, remoteAddress: string, identity: ConnectionIdentity): void {
     const id = `${this.nodeId}.${(++this.#connectionSequence).toString(36)}`;
     const format = socket.protocol === SUBPROTOCOL_MSGPACK && this.#msgpack !== undefined ? this.#msgpack : JSON_FORMAT;
-    const remoteAddress = request.socket.remoteAddress ?? '';
     const connection = new Connection(id, socket, identity, remoteAddress, this.#outbound, format);
     if (this.registry.add(connection) && connection.userId !== null) {
       this.#watch(userTopic(connection.userId));

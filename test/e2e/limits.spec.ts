@@ -145,6 +145,20 @@ describe('connection caps', () => {
     });
   });
 
+  describe('per IP address behind a trusted proxy', () => {
+    const app = appWith({ authenticate: tokenIsUserId, maxConnectionsPerIp: 1, trustProxy: 1 });
+    const via = (client: string) => ({ headers: { 'X-Forwarded-For': client } });
+
+    it('counts the address the proxy saw, not the proxy, and shows it as remoteAddress', async () => {
+      const first = await connect(app.url, 'a', via('203.0.113.7'));
+      // A client may prepend anything: only the entry the trusted proxy appended counts.
+      await connect(app.url, 'b', via('198.51.100.1, 203.0.113.8'));
+      expect((await TestClient.refusal(app.url, { token: 'c', ...via('10.0.0.1, 203.0.113.7') })).status).toBe(429);
+      const realtime = app.server.app.get(RealtimeService);
+      expect(realtime.getConnection(first.connectionId)?.remoteAddress).toBe('203.0.113.7');
+    });
+  });
+
   describe('per user', () => {
     const app = appWith({ authenticate: tokenIsUserId, maxConnectionsPerUser: 2 });
 
