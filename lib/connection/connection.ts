@@ -237,15 +237,16 @@ export class Connection implements RealtimeClient {
     const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
     // The sender's state is 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct
     // write would overtake the queue.
+    const prebuilt = policy.prebuiltFrames && sender?._state === 0 ? sender : undefined;
     if (this.format.binary) {
       const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
-      if (policy.prebuiltFrames && sender?._state === 0) {
-        sender.sendFrame([packedFrameBytes(frame, packed)]);
+      if (prebuilt !== undefined) {
+        prebuilt.sendFrame([packedFrameBytes(frame, packed)]);
       } else {
         this.#socket.send(packed);
       }
-    } else if (policy.prebuiltFrames && sender?._state === 0) {
-      sender.sendFrame([frameBytes(frame)]);
+    } else if (prebuilt !== undefined) {
+      prebuilt.sendFrame([frameBytes(frame)]);
     } else {
       this.#socket.send(frame.text);
     }

@@ -16,7 +16,7 @@ export class LocalDelivery {
   readonly deliver = (message: BrokerMessage): void => {
     switch (message.kind) {
       case 'channel':
-        this.#count(message.type, deliverToChannel(this.registry.inChannel(message.channel), message));
+        this.#count(message.type, deliverToEach(this.registry.inChannel(message.channel), message));
         return;
       case 'user':
         this.#count(message.type, deliverToEach(this.registry.ofUser(message.userId), message));
@@ -49,31 +49,27 @@ export class LocalDelivery {
   }
 }
 
-function deliverToChannel(
-  connections: Iterable<Connection>,
-  { channel, frame: text, offset, except, volatile = false }: Extract<BrokerMessage, { kind: 'channel' }>,
-): number {
-  const frame = outboundFrame(text);
-  let delivered = 0;
-  for (const connection of connections) {
-    if (
-      (except === undefined || !except.includes(connection.id)) &&
-      connection.deliverToChannel(channel, frame, offset, volatile)
-    ) {
-      delivered++;
-    }
-  }
-  return delivered;
-}
-
+/**
+ * Writes one published message to each connection not excepted, framed once for all of them; in a channel, through
+ * each connection's channel delivery (held frames, offsets). Returns how many were written.
+ */
 function deliverToEach(
   connections: Iterable<Connection>,
-  { frame: text, except, volatile = false }: Extract<BrokerMessage, { kind: 'user' | 'all' }>,
+  message: Extract<BrokerMessage, { kind: 'channel' | 'user' | 'all' }>,
 ): number {
-  const frame = outboundFrame(text);
+  const { except, volatile = false } = message;
+  const channel = message.kind === 'channel' ? message : undefined;
+  const frame = outboundFrame(message.frame);
   let delivered = 0;
   for (const connection of connections) {
-    if ((except === undefined || !except.includes(connection.id)) && connection.deliver(frame, volatile)) {
+    if (except !== undefined && except.includes(connection.id)) {
+      continue;
+    }
+    const written =
+      channel === undefined
+        ? connection.deliver(frame, volatile)
+        : connection.deliverToChannel(channel.channel, frame, channel.offset, volatile);
+    if (written) {
       delivered++;
     }
   }
