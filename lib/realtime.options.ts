@@ -13,7 +13,7 @@ import {
   RealtimeOptionsError,
   check,
   implementsAll,
-  isInteger,
+  isIntegerIn,
   milliseconds,
   rejectUnknownKeys,
 } from './util/option-checks.js';
@@ -146,13 +146,13 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     maxPayloadBytes: check(
       'maxPayloadBytes',
       options.maxPayloadBytes ?? REALTIME_DEFAULTS.maxPayloadBytes,
-      (value) => isInteger(value) && value >= 64 && value <= 256 * 1024 * 1024,
+      (value) => isIntegerIn(value, 64, 256 * 1024 * 1024),
       'an integer number of bytes from 64 to 268435456',
     ),
     maxChannelNameLength: check(
       'maxChannelNameLength',
       options.maxChannelNameLength ?? REALTIME_DEFAULTS.maxChannelNameLength,
-      (value) => isInteger(value) && value >= 1 && value <= 1024,
+      (value) => isIntegerIn(value, 1, 1024),
       'an integer from 1 to 1024',
     ),
     broker:
@@ -180,7 +180,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     maxPresenceInfoBytes: check(
       'maxPresenceInfoBytes',
       options.maxPresenceInfoBytes ?? REALTIME_DEFAULTS.maxPresenceInfoBytes,
-      (value) => isInteger(value) && value >= 2 && value <= 65_536,
+      (value) => isIntegerIn(value, 2, 65_536),
       'an integer number of bytes from 2 to 65536',
     ),
     msgpack: check('msgpack', options.msgpack ?? false, (value) => typeof value === 'boolean', 'a boolean'),
@@ -195,7 +195,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
 }
 
 function isPort(value: unknown): boolean {
-  return isInteger(value) && value >= 0 && value <= 65535;
+  return isIntegerIn(value, 0, 65535);
 }
 
 function isNonEmptyString(value: unknown): boolean {

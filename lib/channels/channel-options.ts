@@ -1,6 +1,7 @@
 import type { HistoryLimits } from '../history/history-store.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { describeValue } from '../util/describe-value.js';
+import { isIntegerIn } from '../util/option-checks.js';
 
 /** How much of a channel's past is kept, and what a plain join replays. */
 export interface ChannelHistoryOptions {
@@ -79,7 +80,7 @@ function resolveHistory(
   }
   const sizeRule = `an integer from 1 to ${MAX_HISTORY_SIZE}`;
   if (typeof history === 'number') {
-    return isInteger(history, 1, MAX_HISTORY_SIZE)
+    return isIntegerIn(history, 1, MAX_HISTORY_SIZE)
       ? { size: history, ttlMs: undefined, replayOnJoin: 0 }
       : fail(`"history" must be ${sizeRule} or { size, ttlMs?, replayOnJoin? }, got ${describeValue(history)}`);
   }
@@ -92,20 +93,16 @@ function resolveHistory(
     }
   }
   const { size, ttlMs, replayOnJoin = 0 } = history;
-  if (!isInteger(size, 1, MAX_HISTORY_SIZE)) {
+  if (!isIntegerIn(size, 1, MAX_HISTORY_SIZE)) {
     fail(`"history.size" must be ${sizeRule}, got ${describeValue(size)}`);
   }
-  if (ttlMs !== undefined && !isInteger(ttlMs, 1, 2_147_483_647)) {
+  if (ttlMs !== undefined && !isIntegerIn(ttlMs, 1, 2_147_483_647)) {
     fail(`"history.ttlMs" must be an integer number of milliseconds from 1 to 2147483647, got ${describeValue(ttlMs)}`);
   }
-  if (!isInteger(replayOnJoin, 0, size)) {
+  if (!isIntegerIn(replayOnJoin, 0, size)) {
     fail(
       `"history.replayOnJoin" must be an integer from 0 to history.size (${size}), got ${describeValue(replayOnJoin)}`,
     );
   }
   return { size, ttlMs, replayOnJoin };
-}
-
-function isInteger(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }

@@ -5,6 +5,7 @@ import {
   check,
   implementsAll,
   isInteger,
+  isIntegerIn,
   milliseconds,
   rejectUnknownKeys,
 } from '../util/option-checks.js';
@@ -121,7 +122,7 @@ export function resolveProtectionOptions(options: ProtectionOptions): ResolvedPr
     trustProxy: check(
       'trustProxy',
       options.trustProxy ?? defaults.trustProxy,
-      (value) => isInteger(value) && value >= 0 && value <= 16,
+      (value) => isIntegerIn(value, 0, 16),
       'a number of proxies from 0 to 16',
     ),
     maxConnectionsPerUser: cap(

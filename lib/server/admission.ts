@@ -17,11 +17,6 @@ export class Admission {
 
   constructor(private readonly options: ResolvedProtectionOptions) {}
 
-  /** Connections and handshakes in progress. */
-  get total(): number {
-    return this.#total;
-  }
-
   /** `ip`: the client's address (see `trustProxy`). */
   admit(request: IncomingMessage, ip: string): Release | Refusal {
     const originRefusal = this.#checkOrigin(request);

@@ -19,7 +19,7 @@ export function milliseconds(name: string, value: number, minimum = 1): number {
   return check(
     name,
     value,
-    (candidate) => isInteger(candidate) && candidate >= minimum && candidate <= 2_147_483_647,
+    (candidate) => isIntegerIn(candidate, minimum, 2_147_483_647),
     `an integer number of milliseconds from ${minimum} to 2147483647`,
   );
 }
@@ -31,6 +31,11 @@ export function cap(name: string, value: number): number {
 
 export function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
+}
+
+/** A safe integer from `min` to `max`, both included. */
+export function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return isInteger(value) && value >= min && value <= max;
 }
 
 /** Whether `value` is an instance of `base`, or has its methods (an implementation built against another copy). */
