@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import { Channel, type RealtimeModuleOptions, RealtimeModule, RealtimeService } from 'nestjs-realtime';
-import { type TestApp, startApp } from '../support/create-app.js';
+import { appAroundSuite } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
 
@@ -28,25 +28,22 @@ function appWith(options: RealtimeModuleOptions) {
     providers: [FeedChannel],
   })
   class BackpressureModule {}
-  const holder = {} as {
-    server: TestApp;
-    realtime: RealtimeService;
-    member: (user: string, channel: string) => Promise<TestClient>;
-  };
-  beforeAll(async () => {
-    holder.server = await startApp(BackpressureModule);
-    holder.realtime = holder.server.app.get(RealtimeService);
-  });
-  afterAll(async () => {
-    await holder.server.app.close();
-  });
-  holder.member = async (user, channel) => {
+  const holder = appAroundSuite(BackpressureModule);
+  const member = async (user: string, channel: string) => {
     const client = await TestClient.connect(holder.server.url, { token: user });
     open.push(client);
     await client.subscribe(channel);
     return client;
   };
-  return holder;
+  return {
+    member,
+    get server() {
+      return holder.server;
+    },
+    get realtime(): RealtimeService {
+      return holder.server.app.get(RealtimeService);
+    },
+  };
 }
 
 /**

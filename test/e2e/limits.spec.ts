@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { connect as connectTcp } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import {
   Channel,
@@ -13,7 +13,7 @@ import {
   getHandshakeToken,
   type RealtimeIdentity,
 } from 'nestjs-realtime';
-import { type TestApp, startApp } from '../support/create-app.js';
+import { type TestApp, appAroundSuite } from '../support/create-app.js';
 import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type ConnectOptions, TestClient } from '../support/test-client.js';
@@ -51,15 +51,15 @@ async function leave(client: TestClient): Promise<void> {
 function appWith(options: RealtimeModuleOptions): { readonly url: string; readonly server: TestApp } {
   @Module({ imports: [RealtimeModule.forRoot(options)], providers: [RoomChannel, Departures] })
   class LimitsModule {}
-  const holder = {} as { url: string; server: TestApp };
-  beforeAll(async () => {
-    holder.server = await startApp(LimitsModule);
-    holder.url = holder.server.url;
-  });
-  afterAll(async () => {
-    await holder.server.app.close();
-  });
-  return holder;
+  const holder = appAroundSuite(LimitsModule);
+  return {
+    get server() {
+      return holder.server;
+    },
+    get url() {
+      return holder.server.url;
+    },
+  };
 }
 
 const open: TestClient[] = [];

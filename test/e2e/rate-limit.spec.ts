@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import {
   Channel,
@@ -11,7 +11,7 @@ import {
   RealtimeModule,
   type RealtimeModuleOptions,
 } from 'nestjs-realtime';
-import { type TestApp, startApp } from '../support/create-app.js';
+import { appAroundSuite } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
 
@@ -25,19 +25,13 @@ afterEach(async () => {
 function appWith(options: RealtimeModuleOptions, providers: unknown[] = [], imports: unknown[] = []) {
   @Module({ imports: [...(imports as never[]), RealtimeModule.forRoot(options)], providers: providers as never[] })
   class RateLimitModule {}
-  const holder = {} as { server: TestApp; connect: (token?: string) => Promise<TestClient> };
-  beforeAll(async () => {
-    holder.server = await startApp(RateLimitModule);
-  });
-  afterAll(async () => {
-    await holder.server.app.close();
-  });
-  holder.connect = async (token?: string) => {
+  const holder = appAroundSuite(RateLimitModule);
+  const connect = async (token?: string) => {
     const client = await TestClient.connect(holder.server.url, token === undefined ? {} : { token });
     open.push(client);
     return client;
   };
-  return holder;
+  return Object.assign(holder, { connect });
 }
 
 /** Sends `count` pings with ids and resolves to their answers, in order. */

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -28,4 +29,19 @@ export async function startApp(
   await configure?.(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl(), logger };
+}
+
+/**
+ * Starts an app before the tests of the enclosing `describe` and closes it after them. The holder's `server` is set
+ * once the app has started, so read it inside tests and hooks.
+ */
+export function appAroundSuite(module: Type, platform: Platform = 'express'): { readonly server: TestApp } {
+  const holder = {} as { server: TestApp };
+  beforeAll(async () => {
+    holder.server = await startApp(module, platform);
+  });
+  afterAll(async () => {
+    await holder.server.app.close();
+  });
+  return holder;
 }
