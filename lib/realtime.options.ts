@@ -207,5 +207,14 @@ function isPath(value: unknown): boolean {
 }
 
 const BROKER_METHODS = ['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const;
-const PRESENCE_STORE_METHODS = ['start', 'add', 'remove', 'members', 'close'] as const;
+const PRESENCE_STORE_METHODS = [
+  'start',
+  'add',
+  'remove',
+  'members',
+  'addConnection',
+  'removeConnection',
+  'countConnections',
+  'close',
+] as const;
 const HISTORY_STORE_METHODS = ['append', 'read', 'close'] as const;

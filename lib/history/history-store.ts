@@ -1,3 +1,5 @@
+import type { Broker } from '../broker/broker.js';
+
 /** The bounds of one channel's history, from its `@Channel` options. */
 export interface HistoryLimits {
   /** Messages kept; the oldest are dropped first. */
@@ -34,6 +36,12 @@ export interface HistoryPage extends HistoryPosition {
   readonly complete: boolean;
 }
 
+/** Who a kept message is published to: its type (for counting) and the connections left out. */
+export interface HistoryDelivery {
+  readonly type: string;
+  readonly except?: readonly string[];
+}
+
 /**
  * Keeps the recent messages of channels with `history`, and gives out their offsets: one strictly increasing
  * counter per channel, assigned by the same authority that orders the history, so replay and live delivery agree.
@@ -45,6 +53,25 @@ export abstract class HistoryStore {
    * offset; the store inserts it with {@link withOffset} and resolves to the entry (the frame to deliver).
    */
   abstract append(channel: string, frame: string, limits: HistoryLimits): Promise<HistoryEntry & HistoryPosition>;
+
+  /**
+   * Keeps a message and publishes it to the channel's subscribers on every node, which must receive a channel's
+   * messages in offset order. The default appends, then publishes through `broker`; a store that shares its server
+   * with the broker (Redis) does both in one atomic step, so that concurrent publishers on several nodes cannot
+   * overtake each other between the two.
+   */
+  async appendAndPublish(
+    channel: string,
+    frame: string,
+    limits: HistoryLimits,
+    delivery: HistoryDelivery,
+    broker: Broker,
+  ): Promise<HistoryEntry & HistoryPosition> {
+    const kept = await this.append(channel, frame, limits);
+    const { type, except } = delivery;
+    await broker.publish({ kind: 'channel', channel, type, frame: kept.frame, offset: kept.offset, except });
+    return kept;
+  }
 
   /** Reads kept messages, oldest first, and the channel's current position. */
   abstract read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage>;

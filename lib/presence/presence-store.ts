@@ -37,6 +37,15 @@ export abstract class PresenceStore {
   /** The channel's members, one per user. */
   abstract members(channel: string): Promise<PresenceMember[]>;
 
+  /** Counts a connection of this node in the cluster-wide totals (`userId` null: anonymous). */
+  abstract addConnection(connectionId: string, userId: string | null): Promise<void>;
+
+  /** Takes a connection out of the totals. */
+  abstract removeConnection(connectionId: string, userId: string | null): Promise<void>;
+
+  /** How many connections the cluster has: all of them, or those of one user (every device, every node). */
+  abstract countConnections(userId?: string): Promise<number>;
+
   /** Stops the store and releases its resources. */
   abstract close(): Promise<void>;
 }

@@ -70,6 +70,25 @@ export class PresenceTracker {
     }
   }
 
+  /** Counts a new connection in the cluster-wide totals; a store failure is logged, the connection stays. */
+  connected(connection: Connection): void {
+    this.store.addConnection(connection.id, connection.userId).catch((error: unknown) => {
+      this.#logger.warn(`[${connection.id}] counting the connection failed: ${(error as Error)?.message}`);
+    });
+  }
+
+  /** Takes a closed connection out of the totals. */
+  disconnected(connection: Connection): void {
+    this.store.removeConnection(connection.id, connection.userId).catch((error: unknown) => {
+      this.#logger.warn(`[${connection.id}] uncounting the connection failed: ${(error as Error)?.message}`);
+    });
+  }
+
+  /** Connections in the cluster: all, or one user's. */
+  countConnections(userId?: string): Promise<number> {
+    return this.store.countConnections(userId);
+  }
+
   members(channel: string): Promise<PresenceMember[]> {
     return this.store.members(channel);
   }

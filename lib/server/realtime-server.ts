@@ -163,8 +163,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     await this.beforeApplicationShutdown();
     this.#detachUpgrades?.();
     this.#detachUpgrades = undefined;
-    await this.broker.close();
+    // Presence first: a store that takes this node's members out announces their leaves through the broker.
     await this.presence.close();
+    await this.broker.close();
     await this.history.close();
     await this.rateLimits.close();
     if (this.#ownsHttpServer && this.#httpServer) {
@@ -266,6 +267,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     if (this.registry.add(connection) && connection.userId !== null) {
       this.#watch(userTopic(connection.userId));
     }
+    this.presence.connected(connection);
     socket.on('message', (data, isBinary) => {
       connection.markSeen(Date.now());
       this.inbound.receive(connection, data, isBinary);
@@ -295,6 +297,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     } catch (error) {
       this.#logger.error(`[${connection.id}] leaving channels failed`, (error as Error)?.stack);
     }
+    this.presence.disconnected(connection);
     if (this.registry.remove(connection) && connection.userId !== null) {
       this.#unwatch(userTopic(connection.userId));
     }

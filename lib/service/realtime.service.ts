@@ -55,7 +55,8 @@ export interface DisconnectOptions {
  * connections. Sends are completed (`id`, `timestamp`, `sender`), encoded once, and published through the
  * `Broker`, so they reach every node; they resolve to the envelope that was sent.
  *
- * Connection queries (`getConnection`, ...) see this node's connections; `getPresence` asks the presence store.
+ * Connection queries (`getConnection`, ...) return this node's connections; `countConnections` and `getPresence`
+ * ask the presence store, so with `nestjs-realtime/redis` they count the whole cluster.
  */
 @Injectable()
 export class RealtimeService implements OnModuleDestroy {
@@ -137,8 +138,7 @@ export class RealtimeService implements OnModuleDestroy {
       await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile });
       return envelope;
     }
-    const kept = await this.history.append(channel, frame, history);
-    await this.broker.publish({ kind: 'channel', channel, type, frame: kept.frame, offset: kept.offset, except });
+    const kept = await this.history.appendAndPublish(channel, frame, history, { type, except }, this.broker);
     return { ...envelope, offset: kept.offset };
   }
 
@@ -228,6 +228,17 @@ export class RealtimeService implements OnModuleDestroy {
       );
     }
     return this.presence.members(channel);
+  }
+
+  /**
+   * How many connections are open on every node: all of them, or those of one user (each device counts). Exact with
+   * the embedded store; on Redis it follows each node's counts as they reach Redis.
+   */
+  async countConnections(userId?: string): Promise<number> {
+    if (userId !== undefined) {
+      requireString('userId', userId);
+    }
+    return this.presence.countConnections(userId);
   }
 
   /**

@@ -5,12 +5,19 @@ export class RealtimeOptionsError extends Error {
   override readonly name = 'RealtimeOptionsError';
 }
 
-/** Returns `value` when `valid`, else throws naming the option, what was expected and what it got. */
-export function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
+/**
+ * Returns `value` when `valid`, else throws naming the option (`owner` says whose: `RealtimeModule option` by
+ * default), what was expected and what it got.
+ */
+export function check<T>(
+  name: string,
+  value: T,
+  valid: (value: T) => boolean,
+  expected: string,
+  owner = 'RealtimeModule option',
+): T {
   if (!valid(value)) {
-    throw new RealtimeOptionsError(
-      `Invalid RealtimeModule option "${name}": expected ${expected}, got ${describeValue(value)}`,
-    );
+    throw new RealtimeOptionsError(`Invalid ${owner} "${name}": expected ${expected}, got ${describeValue(value)}`);
   }
   return value;
 }

@@ -1,0 +1,44 @@
+import { RedisBroker } from './redis-broker.js';
+import { RedisConnections } from './redis-connections.js';
+import { RedisHistoryStore } from './redis-history-store.js';
+import { type RedisRealtimeOptions, resolveRedisOptions } from './redis-options.js';
+import { RedisPresenceStore } from './redis-presence-store.js';
+
+export { RedisBroker } from './redis-broker.js';
+export { RedisUnavailableError } from './redis-connections.js';
+export { RedisHistoryStore } from './redis-history-store.js';
+export type { RedisRealtimeOptions } from './redis-options.js';
+export { RedisPresenceStore } from './redis-presence-store.js';
+
+/** What `redisRealtime()` makes: spread it into the `RealtimeModule` options. */
+export interface RedisRealtime {
+  readonly broker: RedisBroker;
+  readonly presenceStore: RedisPresenceStore;
+  readonly historyStore: RedisHistoryStore;
+}
+
+/**
+ * Scale-out on Redis: a broker, a presence store and a history store that share two Redis connections. Several
+ * instances with the same Redis (and `keyPrefix`) behave as one realtime server: broadcasts, user messages and
+ * disconnects reach every instance, presence and history are cluster-wide. Needs the `ioredis` package, loaded
+ * when the app starts. Options are validated here: a bad one throws naming it.
+ *
+ * @example
+ * ```ts
+ * RealtimeModule.forRootAsync({
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     authenticate: JwtAuthenticator,
+ *     ...redisRealtime({ url: config.getOrThrow('REDIS_URL') }),
+ *   }),
+ * });
+ * ```
+ */
+export function redisRealtime(options: RedisRealtimeOptions = {}): RedisRealtime {
+  const connections = new RedisConnections(resolveRedisOptions(options));
+  return {
+    broker: new RedisBroker(connections),
+    presenceStore: new RedisPresenceStore(connections),
+    historyStore: new RedisHistoryStore(connections),
+  };
+}

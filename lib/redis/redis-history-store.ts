@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { type Broker, channelTopic } from '../broker/broker.js';
+import {
+  type HistoryDelivery,
+  type HistoryEntry,
+  type HistoryLimits,
+  type HistoryPage,
+  type HistoryPosition,
+  type HistoryQuery,
+  HistoryStore,
+} from '../history/history-store.js';
+import { historyHeader } from './broker-wire.js';
+import { RedisBroker } from './redis-broker.js';
+import type { RedisConnections } from './redis-connections.js';
+
+/**
+ * Channel history on Redis, shared by every instance: one offset counter and epoch per channel, and a stream of the
+ * kept frames, so a client that reconnects to another instance recovers exactly what it missed. With the
+ * `RedisBroker` from the same `redisRealtime()`, a message is kept and published in one atomic step, so every node
+ * receives a channel's messages in offset order. The epoch changes when Redis lost the channel (a restart without
+ * persistence, or a `ttlMs` channel left idle that long).
+ *
+ * Made by `redisRealtime()`.
+ */
+export class RedisHistoryStore extends HistoryStore {
+  #acquired: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(private readonly connections: RedisConnections) {
+    super();
+  }
+
+  async append(channel: string, frame: string, limits: HistoryLimits): Promise<HistoryEntry & HistoryPosition> {
+    return this.#append(channel, frame, limits, []);
+  }
+
+  override async appendAndPublish(
+    channel: string,
+    frame: string,
+    limits: HistoryLimits,
+    delivery: HistoryDelivery,
+    broker: Broker,
+  ): Promise<HistoryEntry & HistoryPosition> {
+    if (!(broker instanceof RedisBroker) || broker.connections !== this.connections) {
+      return super.appendAndPublish(channel, frame, limits, delivery, broker);
+    }
+    const route = [
+      this.connections.keyPrefix + channelTopic(channel),
+      historyHeader(channel, delivery.type, delivery.except),
+    ];
+    return this.#append(channel, frame, limits, route);
+  }
+
+  async read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage> {
+    await this.#acquire();
+    const prefix = this.connections.keyPrefix;
+    const reply = await this.connections.run('reading history', (redis) =>
+      redis.realtimeHistoryRead(prefix, channel, query.since ?? '', query.limit, limits.ttlMs ?? '', newEpoch()),
+    );
+    const entries: HistoryEntry[] = [];
+    for (let i = 3; i + 1 < reply.length; i += 2) {
+      entries.push({ offset: Number(reply[i]), frame: String(reply[i + 1]) });
+    }
+    return { epoch: String(reply[0]), offset: Number(reply[1]), complete: reply[2] === 1, entries };
+  }
+
+  async close(): Promise<void> {
+    const acquired = this.#acquired;
+    this.#acquired = undefined;
+    if (acquired !== undefined && (await acquired.then(() => true).catch(() => false))) {
+      await this.connections.release();
+    }
+  }
+
+  async #append(
+    channel: string,
+    frame: string,
+    limits: HistoryLimits,
+    route: string[],
+  ): Promise<HistoryEntry & HistoryPosition> {
+    await this.#acquire();
+    const prefix = this.connections.keyPrefix;
+    const what = route.length > 0 ? 'the message was neither kept nor delivered' : 'the message was not kept';
+    const [epoch, offset, kept] = await this.connections.run(what, (redis) =>
+      redis.realtimeHistoryAppend(prefix, channel, frame, limits.size, limits.ttlMs ?? '', newEpoch(), ...route),
+    );
+    return { epoch, offset: Number(offset), frame: kept };
+  }
+
+  /** The history store has no `start`: it joins the shared connections on first use. */
+  #acquire(): Promise<void> {
+    const acquired = (this.#acquired ??= this.connections.acquire());
+    return acquired.catch((error: unknown) => {
+      this.#acquired = undefined;
+      throw error;
+    });
+  }
+}
+
+function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}

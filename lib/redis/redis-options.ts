@@ -1,0 +1,94 @@
+import type { RedisOptions } from 'ioredis';
+import { describeValue } from '../util/describe-value.js';
+import { RealtimeOptionsError, check as checkOption, isIntegerIn } from '../util/option-checks.js';
+
+/** Options of `redisRealtime()`. */
+export interface RedisRealtimeOptions {
+  /** `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
+  readonly url?: string;
+  /** More ioredis options (TLS, password, ...), applied over what `url` says. */
+  readonly redis?: RedisOptions;
+  /** Prefix of every key and pub/sub channel, so several apps can share one Redis. Default `'realtime:'`. */
+  readonly keyPrefix?: string;
+  /**
+   * An instance that has not sent a heartbeat for this long is dead: its presence members are removed and
+   * `system:user_left` is announced once for each. Instances heartbeat every third of it, so a dead one's members
+   * are gone within about 4/3 of it. Default 15 000 ms (from 300 to 600 000).
+   */
+  readonly nodeTimeoutMs?: number;
+  /** A Redis command that has no answer after this long fails (nothing waits forever). Default 5 000 ms. */
+  readonly commandTimeoutMs?: number;
+  /**
+   * When Redis is unreachable at boot: `false` (default) fails the app's start naming the address; `true` starts
+   * degraded (health down, publishes rejected) and connects when Redis comes up.
+   */
+  readonly startWhenUnavailable?: boolean;
+}
+
+export interface ResolvedRedisOptions {
+  readonly url: string;
+  readonly redis: RedisOptions;
+  readonly keyPrefix: string;
+  readonly nodeTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly startWhenUnavailable: boolean;
+}
+
+const KNOWN = ['url', 'redis', 'keyPrefix', 'nodeTimeoutMs', 'commandTimeoutMs', 'startWhenUnavailable'];
+
+/** Validates `redisRealtime()`'s options; a bad one throws naming it and the value. */
+export function resolveRedisOptions(options: RedisRealtimeOptions = {}): ResolvedRedisOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new RealtimeOptionsError(`redisRealtime() expects an options object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) {
+      throw new RealtimeOptionsError(`Unknown redisRealtime option "${key}". Known options: ${KNOWN.join(', ')}`);
+    }
+  }
+  const {
+    url = 'redis://127.0.0.1:6379',
+    redis = {},
+    keyPrefix = 'realtime:',
+    nodeTimeoutMs = 15_000,
+    commandTimeoutMs = 5_000,
+    startWhenUnavailable = false,
+  } = options;
+  return {
+    url: check(
+      'url',
+      url,
+      (value) => typeof value === 'string' && /^rediss?:\/\/[^\s]*$/.test(value),
+      'a redis:// URL',
+    ),
+    redis: check('redis', redis, (value) => typeof value === 'object' && value !== null, 'an ioredis options object'),
+    keyPrefix: check(
+      'keyPrefix',
+      keyPrefix,
+      (value) => typeof value === 'string' && /^[\w.:@=+/-]{0,64}$/.test(value),
+      'up to 64 letters, digits or "_ . : @ = + / -" characters',
+    ),
+    nodeTimeoutMs: check(
+      'nodeTimeoutMs',
+      nodeTimeoutMs,
+      (value) => isIntegerIn(value, 300, 600_000),
+      'an integer from 300 to 600000',
+    ),
+    commandTimeoutMs: check(
+      'commandTimeoutMs',
+      commandTimeoutMs,
+      (value) => isIntegerIn(value, 100, 600_000),
+      'an integer from 100 to 600000',
+    ),
+    startWhenUnavailable: check(
+      'startWhenUnavailable',
+      startWhenUnavailable,
+      (value) => typeof value === 'boolean',
+      'true or false',
+    ),
+  };
+}
+
+function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
+  return checkOption(name, value, valid, expected, 'redisRealtime option');
+}

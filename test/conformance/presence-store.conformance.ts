@@ -1,0 +1,90 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { PresenceMember, PresenceStore } from 'nestjs-realtime';
+
+/** Two nodes of one presence backend (for an in-process store, the same store twice) and how to end them. */
+export interface PresenceBackend {
+  readonly nodes: readonly [PresenceStore, PresenceStore];
+  close(): Promise<void>;
+}
+
+const alice: PresenceMember = { userId: 'alice', info: { name: 'Alice' } };
+const bob: PresenceMember = { userId: 'bob', info: {} };
+
+/** What every PresenceStore must do, written once and run against each implementation. */
+export function describePresenceStore(name: string, open: () => Promise<PresenceBackend>): void {
+  describe(`${name} (PresenceStore conformance)`, () => {
+    let backend: PresenceBackend;
+    let a: PresenceStore;
+    let b: PresenceStore;
+
+    beforeEach(async () => {
+      backend = await open();
+      [a, b] = backend.nodes;
+    });
+
+    afterEach(async () => {
+      await backend.close();
+    });
+
+    it('makes a user a member at its first connection and removes it at its last', async () => {
+      expect(await a.add('room', 'n1.c1', alice)).toBe(true);
+      expect(await a.add('room', 'n1.c2', alice)).toBe(false);
+      expect(await a.members('room')).toEqual([alice]);
+      expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
+      expect(await a.remove('room', 'n1.c2', 'alice')).toEqual(alice);
+      expect(await a.members('room')).toEqual([]);
+    });
+
+    it('counts one member per user across nodes, leaving only with its last connection anywhere', async () => {
+      expect(await a.add('room', 'n1.c1', alice)).toBe(true);
+      expect(await b.add('room', 'n2.c1', alice)).toBe(false);
+      expect(await b.add('room', 'n2.c2', bob)).toBe(true);
+      expect(sorted(await a.members('room'))).toEqual([alice, bob]);
+      expect(sorted(await b.members('room'))).toEqual([alice, bob]);
+      expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
+      expect(await b.remove('room', 'n2.c1', 'alice')).toEqual(alice);
+      expect(await a.members('room')).toEqual([bob]);
+    });
+
+    it("keeps the info of the user's first connection", async () => {
+      await a.add('room', 'n1.c1', alice);
+      await b.add('room', 'n2.c1', { userId: 'alice', info: { name: 'Other' } });
+      expect(await b.members('room')).toEqual([alice]);
+    });
+
+    it('ignores connections it does not know, and a connection recorded twice counts once', async () => {
+      await a.add('room', 'n1.c1', alice);
+      expect(await a.add('room', 'n1.c1', alice)).toBe(false);
+      expect(await a.remove('room', 'n1.c9', 'alice')).toBeUndefined();
+      expect(await a.remove('elsewhere', 'n1.c1', 'alice')).toBeUndefined();
+      expect(await a.members('room')).toEqual([alice]);
+      expect(await a.remove('room', 'n1.c1', 'alice')).toEqual(alice);
+      expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
+    });
+
+    it('keeps channels apart', async () => {
+      await a.add('one', 'n1.c1', alice);
+      await b.add('two', 'n2.c1', bob);
+      expect(await b.members('one')).toEqual([alice]);
+      expect(await a.members('two')).toEqual([bob]);
+    });
+
+    it('counts connections in total and per user on every node, anonymous ones in the total only', async () => {
+      await a.addConnection('n1.c1', 'alice');
+      await b.addConnection('n2.c1', 'alice');
+      await b.addConnection('n2.c2', 'bob');
+      await a.addConnection('n1.c2', null);
+      expect(await a.countConnections()).toBe(4);
+      expect(await b.countConnections('alice')).toBe(2);
+      expect(await a.countConnections('carol')).toBe(0);
+      await a.removeConnection('n1.c1', 'alice');
+      await a.removeConnection('n1.c2', null);
+      expect(await b.countConnections()).toBe(2);
+      expect(await b.countConnections('alice')).toBe(1);
+    });
+  });
+}
+
+function sorted(members: PresenceMember[]): PresenceMember[] {
+  return [...members].sort((x, y) => x.userId.localeCompare(y.userId));
+}

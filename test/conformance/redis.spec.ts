@@ -1,0 +1,51 @@
+import { afterAll, beforeAll } from '@jest/globals';
+import { redisRealtime } from 'nestjs-realtime/redis';
+import { type TestRedis, useTestRedis } from '../support/redis-server.js';
+import { describeBroker } from './broker.conformance.js';
+import { describeHistoryStore } from './history-store.conformance.js';
+import { describePresenceStore } from './presence-store.conformance.js';
+
+let redis: TestRedis;
+
+beforeAll(async () => {
+  redis = await useTestRedis();
+});
+
+afterAll(async () => {
+  await redis.stop();
+});
+
+/** Two instances of one app: same Redis, same key prefix (a fresh one per test), separate connections. */
+function twoInstances() {
+  const keyPrefix = redis.prefix();
+  return [redisRealtime({ url: redis.url, keyPrefix }), redisRealtime({ url: redis.url, keyPrefix })] as const;
+}
+
+describeBroker('RedisBroker', () => {
+  const [a, b] = twoInstances();
+  return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
+});
+
+describePresenceStore('RedisPresenceStore', async () => {
+  const [a, b] = twoInstances();
+  await a.presenceStore.start('node-a', () => undefined);
+  await b.presenceStore.start('node-b', () => undefined);
+  return {
+    nodes: [a.presenceStore, b.presenceStore],
+    close: async () => {
+      await a.presenceStore.close();
+      await b.presenceStore.close();
+    },
+  };
+});
+
+describeHistoryStore('RedisHistoryStore', () => {
+  const [a, b] = twoInstances();
+  return Promise.resolve({
+    nodes: [a.historyStore, b.historyStore],
+    close: async () => {
+      await a.historyStore.close();
+      await b.historyStore.close();
+    },
+  });
+});
