@@ -1,4 +1,5 @@
 import type { RealtimeModuleOptions } from 'nestjs-realtime';
+import { redisRealtime } from 'nestjs-realtime/redis';
 import { SampleAuthenticator } from './auth/sample-authenticator.js';
 
 /**
@@ -6,6 +7,9 @@ import { SampleAuthenticator } from './auth/sample-authenticator.js';
  * knobs from the environment so operators and load tests tune them without code changes:
  * - `REALTIME_RATE_LIMIT`: frames per second per user (default 100); `0` turns the limit off.
  * - `REALTIME_MAX_CONNECTIONS_PER_IP`: connections per IP address (default 100); `0` means no cap.
+ * - `REDIS_URL`: run on Redis, so several sample processes behave as one server (default: in-process, no Redis);
+ *   `REDIS_NODE_TIMEOUT_MS` sets how soon a dead process's members are removed (default 15 000), and
+ *   `REDIS_KEY_PREFIX` keeps apps that share a Redis apart (default `realtime:`).
  */
 export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOptions {
   const options: RealtimeModuleOptions = { path: '/realtime', authenticate: SampleAuthenticator };
@@ -16,6 +20,14 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   const perIp = readCount(env, 'REALTIME_MAX_CONNECTIONS_PER_IP');
   if (perIp !== undefined) {
     options.maxConnectionsPerIp = perIp;
+  }
+  const redisUrl = env.REDIS_URL;
+  if (redisUrl !== undefined && redisUrl !== '') {
+    const nodeTimeoutMs = readCount(env, 'REDIS_NODE_TIMEOUT_MS');
+    Object.assign(
+      options,
+      redisRealtime({ url: redisUrl, nodeTimeoutMs, keyPrefix: env.REDIS_KEY_PREFIX || undefined }),
+    );
   }
   return options;
 }
