@@ -20,8 +20,17 @@ const profileDir = option('--profile');
 
 interface Scenario {
   readonly title: string;
+  /** Only these servers (default: every server without an `onlyIn` elsewhere). */
+  readonly targets?: readonly string[];
   readonly measure: (target: Target, server: Awaited<ReturnType<typeof startServer>>) => Promise<object>;
 }
+
+/** One instance in-process, one on Redis, two on Redis (subscribers split between them, the publisher on the first). */
+const REDIS_COMPARISON = [
+  'nestjs-realtime',
+  'nestjs-realtime on Redis, 1 instance',
+  'nestjs-realtime on Redis, 2 instances',
+];
 
 const SCENARIOS: readonly Scenario[] = [
   {
@@ -39,6 +48,16 @@ const SCENARIOS: readonly Scenario[] = [
   {
     title: 'Fan-out, 5,000 subscribers, unpaced (16 publishes in flight)',
     measure: (target, server) => fanOut(target, server, { subscribers: 5000, durationMs }),
+  },
+  {
+    title: 'Fan-out on Redis, 1,000 subscribers, paced at 10,000 deliveries/s',
+    targets: REDIS_COMPARISON,
+    measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs, rate: 10_000 }),
+  },
+  {
+    title: 'Fan-out on Redis, 1,000 subscribers, unpaced (16 publishes in flight)',
+    targets: REDIS_COMPARISON,
+    measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs }),
   },
   {
     title: 'Request/ack, 200 clients in a closed loop',
@@ -61,7 +80,9 @@ for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || tit
   const targets = TARGETS.filter(
     ({ name, onlyIn }) =>
       (targetFilter === undefined || name.includes(targetFilter)) &&
-      (onlyIn === undefined || scenario.title.includes(onlyIn)),
+      (scenario.targets === undefined
+        ? onlyIn === undefined || scenario.title.includes(onlyIn)
+        : scenario.targets.includes(name)),
   );
   for (const target of targets) {
     const samples: Record<string, number>[] = [];

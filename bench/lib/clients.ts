@@ -112,10 +112,10 @@ async function connectSocketIo(port: number): Promise<BenchClient> {
   };
 }
 
-/** Opens `count` clients, `concurrency` handshakes at a time. */
+/** Opens `count` clients, `concurrency` handshakes at a time; with several ports, spread over them in turn. */
 export async function connectMany(
   target: Target,
-  port: number,
+  ports: number | readonly number[],
   count: number,
   concurrency: number,
 ): Promise<BenchClient[]> {
@@ -124,6 +124,7 @@ export async function connectMany(
   const worker = async () => {
     while (next < count) {
       const index = next++;
+      const port = typeof ports === 'number' ? ports : ports[index % ports.length];
       clients[index] = await connectClient(target, port, `user${index}`);
     }
   };

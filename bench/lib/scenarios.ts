@@ -39,7 +39,7 @@ export async function fanOut(
   server: RunningServer,
   options: { subscribers: number; durationMs: number; rate?: number; window?: number },
 ): Promise<FanOutResult> {
-  const subscribers = await connectMany(target, server.port, options.subscribers, 100);
+  const subscribers = await connectMany(target, server.ports, options.subscribers, 100);
   await Promise.all(subscribers.map((client) => client.subscribe(CHANNEL)));
   // The library takes channel messages from subscribers only: the publisher subscribes, on every target alike.
   const publisher = await connectClient(target, server.port, 'publisher');

@@ -16,6 +16,8 @@ export interface Target {
   readonly path: string;
   /** Whether the handshake carries a JWT the server verifies. */
   readonly authenticated: boolean;
+  /** Processes started together (scale-out on Redis): clients are spread over them, CPU is summed. Default 1. */
+  readonly instances?: number;
 }
 
 const server = (file: string) => fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
@@ -39,7 +41,29 @@ export const TARGETS: readonly Target[] = [
     env: { BENCH_MSGPACK: '1' },
     onlyIn: 'Fan-out',
   },
+  {
+    name: 'nestjs-realtime on Redis, 1 instance',
+    script: server('realtime.js'),
+    protocol: 'json',
+    path: '/realtime',
+    authenticated: true,
+    env: { BENCH_REDIS: '1' },
+    onlyIn: 'on Redis',
+  },
+  {
+    name: 'nestjs-realtime on Redis, 2 instances',
+    script: server('realtime.js'),
+    protocol: 'json',
+    path: '/realtime',
+    authenticated: true,
+    env: { BENCH_REDIS: '1' },
+    onlyIn: 'on Redis',
+    instances: 2,
+  },
 ];
+
+/** The Redis the scale-out targets use: `REDIS_URL`, else the local one. */
+export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
 
@@ -51,18 +75,50 @@ export function pinSelf(): void {
 }
 
 export interface RunningServer {
+  /** The first instance's port. */
   readonly port: number;
+  /** Every instance's port. */
+  readonly ports: readonly number[];
+  /** CPU time and memory, summed over the instances. */
   usage(gc?: boolean): Promise<ServerUsage>;
   stop(): Promise<void>;
 }
 
-/** Starts a target in its own process (pinned to core 1), and waits until it listens. */
+/**
+ * Starts a target: each instance in its own process (pinned to core 1), sharing a fresh Redis key prefix when there
+ * are several; waits until they all listen.
+ */
 export async function startServer(target: Target, profileDir?: string): Promise<RunningServer> {
+  const env = { BENCH_REDIS_URL, BENCH_REDIS_PREFIX: `bench-${process.pid}-${Date.now()}:`, ...target.env };
+  const instances = await Promise.all(
+    Array.from({ length: target.instances ?? 1 }, () => startInstance(target, env, profileDir)),
+  );
+  return {
+    port: instances[0].port,
+    ports: instances.map((instance) => instance.port),
+    usage: async (gc) => {
+      const usages = await Promise.all(instances.map((instance) => instance.usage(gc)));
+      return usages.reduce((sum, usage) => ({
+        cpu: { user: sum.cpu.user + usage.cpu.user, system: sum.cpu.system + usage.cpu.system },
+        memory: { ...sum.memory, rss: sum.memory.rss + usage.memory.rss },
+      }));
+    },
+    stop: async () => {
+      await Promise.all(instances.map((instance) => instance.stop()));
+    },
+  };
+}
+
+async function startInstance(
+  target: Target,
+  env: Record<string, string>,
+  profileDir: string | undefined,
+): Promise<Omit<RunningServer, 'ports'>> {
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   const node = [process.execPath, '--expose-gc', ...profile, target.script];
   const options = {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
-    env: { ...process.env, ...target.env },
+    env: { ...process.env, ...env },
   };
   const child: ChildProcess = HAS_TASKSET
     ? spawn('taskset', ['-c', '1', ...node], options)

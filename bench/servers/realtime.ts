@@ -20,6 +20,7 @@ import {
   RealtimeService,
   getHandshakeToken,
 } from 'nestjs-realtime';
+import { redisRealtime } from 'nestjs-realtime/redis';
 import { BENCH_SECRET } from '../bench-secret.js';
 import { serveIpc } from './ipc.js';
 
@@ -102,6 +103,10 @@ class EchoHandlers {
       maxConnectionsPerUser: 0,
       rateLimit: { limit: 1_000_000, windowMs: 1000 },
       msgpack: process.env.BENCH_MSGPACK === '1',
+      // Scale-out targets: instances started together share a Redis and a key prefix.
+      ...(process.env.BENCH_REDIS === '1'
+        ? redisRealtime({ url: process.env.BENCH_REDIS_URL, keyPrefix: process.env.BENCH_REDIS_PREFIX })
+        : {}),
     }),
   ],
   providers: [JwtAuthenticator, RoomChannel, EchoHandlers],
