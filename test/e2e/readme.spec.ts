@@ -6,13 +6,14 @@ import { JwtService } from '@nestjs/jwt';
 import { ErrorCode } from 'nestjs-realtime';
 import type { WebSocket } from 'ws';
 import { joinLobby } from '../quickstart/client.js';
+import { chatInLobby } from '../quickstart/sdk-client.js';
 import type { Frame } from '../support/test-client.js';
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
 
 describe('README', () => {
-  it.each(['room.channel.ts', 'jwt.authenticator.ts', 'app.module.ts', 'client.ts'])(
+  it.each(['room.channel.ts', 'jwt.authenticator.ts', 'app.module.ts', 'client.ts', 'sdk-client.ts'])(
     'shows test/quickstart/%s verbatim',
     (file) => {
       const source = readFileSync(new URL(`test/quickstart/${file}`, root), 'utf8').trimEnd();
@@ -67,6 +68,19 @@ describe('quickstart', () => {
     expect(frames[2]).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hi' } });
     expect(ack.payload).toEqual({ id: frames[2].id });
     socket.close();
+  });
+
+  it('works through the client SDK: connects, joins, chats, and gets the ack', async () => {
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    log.mockClear();
+    const token = await app.get(JwtService).signAsync({ sub: 'bob' });
+    const client = await chatInLobby(url, token);
+    const lines = log.mock.calls.map((call) => call.map((part) => JSON.stringify(part)).join(' '));
+    client.close();
+    expect(lines[0]).toBe('"closed -> connecting"');
+    expect(lines[1]).toBe('"connecting -> connected"');
+    expect(lines.find((line) => line.startsWith('"acked"'))).toMatch(/^"acked" \{"id":"m_/);
+    expect(lines).toContain('"bob" {"text":"hi"}');
   });
 
   it('refuses a handshake without a valid token', async () => {

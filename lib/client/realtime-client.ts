@@ -1,0 +1,394 @@
+import { Emitter } from './emitter.js';
+import { RealtimeError } from './errors.js';
+import { Subscription, type SubscriptionHost } from './subscription.js';
+import type {
+  AckMap,
+  ConnectionState,
+  MessageMap,
+  RealtimeClientOptions,
+  RequestOptions,
+  ServerMessage,
+  StateChange,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.js';
+
+type ClientEvents = {
+  state: [change: StateChange];
+  error: [error: RealtimeError];
+  /** Every message not for a channel (direct messages, notifications, alerts), and `system:welcome`. */
+  message: [message: ServerMessage];
+};
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: RealtimeError) => void;
+}
+
+interface Pending {
+  readonly resolve: (message: ServerMessage) => void;
+  readonly reject: (error: RealtimeError) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+const SUBPROTOCOL = 'realtime.v1';
+const OPEN = 1;
+/** Close codes after which the server does not want the client back: a server-side disconnect, abuse. */
+const FINAL_CLOSE_CODES = new Set([1000, 1008]);
+
+/**
+ * The client of a nestjs-realtime server, for browsers and Node. It reconnects with full-jitter exponential backoff
+ * (calling `getToken` before every attempt), resubscribes every subscription with its last offset after a reconnect
+ * (missed messages arrive in order, once), and correlates requests with their acks.
+ *
+ * @example
+ * ```ts
+ * const client = new RealtimeClient('wss://example.com/realtime', { getToken: () => fetchToken() });
+ * await client.connect();
+ * const room = client.subscribe('room:lobby');
+ * await room.ready;
+ * room.on('chat:group', (payload, message) => console.log(message.sender, payload));
+ * await client.request('chat:group', { text: 'hi' }, { channel: 'room:lobby' });
+ * ```
+ */
+export class RealtimeClient<M extends object = MessageMap, A extends object = AckMap> {
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #byType = new Emitter<Record<string, [payload: unknown, message: ServerMessage]>>();
+  readonly #subscriptions = new Map<string, Subscription<M>>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #reconnects: boolean;
+  readonly #requestTimeoutMs: number;
+  #state: ConnectionState = 'closed';
+  #socket: WebSocketLike | undefined;
+  #wanted = false;
+  #attempt = 0;
+  #sequence = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #connected: Deferred | undefined;
+  #connectionId: string | undefined;
+  #userId: string | null | undefined;
+  readonly #host: SubscriptionHost;
+
+  constructor(
+    readonly url: string,
+    private readonly options: RealtimeClientOptions = {},
+  ) {
+    const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) {
+      throw new TypeError('No WebSocket in this runtime: pass one, e.g. { WebSocket } from the "ws" package');
+    }
+    this.#WebSocket = WebSocketClass;
+    const reconnect = options.reconnect === false ? undefined : (options.reconnect ?? {});
+    this.#reconnects = reconnect !== undefined;
+    this.#minDelayMs = positive('reconnect.minDelayMs', reconnect?.minDelayMs ?? 500);
+    this.#maxDelayMs = positive('reconnect.maxDelayMs', reconnect?.maxDelayMs ?? 30_000);
+    this.#requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
+    const state = () => this.#state;
+    this.#host = {
+      get connected() {
+        return state() === 'connected';
+      },
+      exchange: (frame) => this.#exchange(frame, this.#requestTimeoutMs),
+      send: (frame) => this.#send(frame),
+      forget: (channel, subscription) => {
+        if (this.#subscriptions.get(channel) === subscription) {
+          this.#subscriptions.delete(channel);
+        }
+      },
+    };
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The server's id of the current connection (undefined while not connected). */
+  get connectionId(): string | undefined {
+    return this.#connectionId;
+  }
+
+  /** The user the server authenticated (`null`: anonymous). */
+  get userId(): string | null | undefined {
+    return this.#userId;
+  }
+
+  /**
+   * Connects, and stays connected until `close()`: resolves once the server welcomed the client (after retries if
+   * needed). Rejects when the server refuses the handshake as unauthorized, or when `close()` is called first.
+   */
+  connect(): Promise<void> {
+    if (this.#state === 'connected') {
+      return Promise.resolve();
+    }
+    if (this.#connected === undefined) {
+      let settle!: Omit<Deferred, 'promise'>;
+      const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      this.#connected = { promise, ...settle };
+    }
+    if (!this.#wanted) {
+      this.#wanted = true;
+      this.#attempt = 0;
+      void this.#open();
+    }
+    return this.#connected.promise;
+  }
+
+  /** Closes for good: no reconnect; pending requests reject with `CLOSED`. `connect()` starts again. */
+  close(): void {
+    this.#wanted = false;
+    clearTimeout(this.#retryTimer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.close(1000, 'Client closed');
+    const error = new RealtimeError('CLOSED', 'The client was closed');
+    this.#failPending(error);
+    this.#connected?.reject(error);
+    this.#connected = undefined;
+    for (const subscription of [...this.#subscriptions.values()]) {
+      subscription.end(error);
+    }
+    this.#setState('closed');
+  }
+
+  /**
+   * Subscribes to a channel (now, or as soon as connected); the same channel gives the same subscription. Await
+   * `subscription.ready` to know the server accepted it.
+   */
+  subscribe(channel: string): Subscription<M> {
+    let subscription = this.#subscriptions.get(channel);
+    if (subscription === undefined) {
+      subscription = new Subscription<M>(channel, this.#host);
+      this.#subscriptions.set(channel, subscription);
+      if (this.#state === 'connected') {
+        void subscription.resubscribe();
+      }
+    }
+    return subscription;
+  }
+
+  /**
+   * Sends a message and resolves to its ack's payload. Rejects with a {@link RealtimeError}: the server's `code` on
+   * an `error` answer, `TIMEOUT` after `timeoutMs`, `DISCONNECTED` when the connection is not up or drops first.
+   */
+  async request<K extends keyof M & string>(
+    type: K,
+    payload: M[K],
+    options: RequestOptions = {},
+  ): Promise<K extends keyof A ? A[K] : unknown> {
+    const frame: Record<string, unknown> = { type, payload };
+    if (options.channel !== undefined) {
+      frame.channel = options.channel;
+    }
+    if (options.recipient !== undefined) {
+      frame.recipient = options.recipient;
+    }
+    const answer = await this.#exchange(frame, options.timeoutMs ?? this.#requestTimeoutMs);
+    return answer.payload as K extends keyof A ? A[K] : unknown;
+  }
+
+  /** `state` ({ from, to }), `error` (why the client stopped, or an error frame answering nothing), `message`. */
+  on<K extends keyof ClientEvents>(event: K, handler: (...args: ClientEvents[K]) => void): () => void;
+  /** Messages of a type that are not for a channel (`chat:private`, `notification`, `alert`...). */
+  on<K extends keyof M & string>(type: K, handler: (payload: M[K], message: ServerMessage<M[K]>) => void): () => void;
+  on(type: string, handler: (...args: never[]) => void): () => void {
+    if (type === 'state' || type === 'error' || type === 'message') {
+      return this.#events.on(type, handler as never);
+    }
+    return this.#byType.on(type, handler as (payload: unknown, message: ServerMessage) => void);
+  }
+
+  async #open(): Promise<void> {
+    this.#setState('connecting');
+    let token: string | undefined;
+    try {
+      token = this.options.getToken ? await this.options.getToken() : this.options.token;
+    } catch (error) {
+      this.#events.emit('error', new RealtimeError('UNAUTHORIZED', `getToken failed: ${String(error)}`));
+      this.#disconnected(undefined);
+      return;
+    }
+    if (!this.#wanted) {
+      return;
+    }
+    const url = new URL(this.url);
+    if (token !== undefined) {
+      url.searchParams.set('token', token);
+    }
+    let socket: WebSocketLike;
+    try {
+      socket = new this.#WebSocket(url.toString(), SUBPROTOCOL);
+    } catch (error) {
+      this.#stop(new RealtimeError('CONNECTION_CLOSED', `Cannot connect to ${this.url}: ${String(error)}`));
+      return;
+    }
+    this.#socket = socket;
+    let failure: string | undefined;
+    socket.addEventListener('message', (event: { data: unknown }) => {
+      if (this.#socket === socket) {
+        this.#receive(event.data);
+      }
+    });
+    socket.addEventListener('error', (event: { message?: string; error?: unknown }) => {
+      failure = event.message ?? (event.error instanceof Error ? event.error.message : undefined);
+    });
+    socket.addEventListener('close', (event: { code: number; reason: string }) => {
+      if (this.#socket !== socket) {
+        return;
+      }
+      this.#socket = undefined;
+      // Node's ws says why a handshake was refused; a browser cannot see the HTTP status (it retries instead).
+      if (failure !== undefined && /\b401\b/.test(failure)) {
+        this.#stop(new RealtimeError('UNAUTHORIZED', 'The server refused the handshake: unauthorized (HTTP 401)'));
+      } else if (FINAL_CLOSE_CODES.has(event.code)) {
+        const reason = event.reason || 'no reason given';
+        this.#stop(
+          new RealtimeError('CONNECTION_CLOSED', `The server closed the connection (${event.code}: ${reason})`),
+        );
+      } else {
+        this.#disconnected(event);
+      }
+    });
+  }
+
+  #receive(data: unknown): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(typeof data === 'string' ? data : String(data)) as ServerMessage;
+    } catch {
+      return;
+    }
+    if (typeof message !== 'object' || message === null || typeof message.type !== 'string') {
+      return;
+    }
+    if (message.type === 'system:welcome') {
+      this.#welcome(message);
+    }
+    const channel = typeof message.channel === 'string' ? this.#subscriptions.get(message.channel) : undefined;
+    if (channel !== undefined && message.type !== 'history') {
+      channel.receive(message); // before the answer is resolved: replayed frames follow it at once
+    }
+    if (message.replyTo !== undefined) {
+      this.#answer(message);
+      return;
+    }
+    if (message.type === 'error') {
+      const error = message.error;
+      this.#events.emit(
+        'error',
+        new RealtimeError(error?.code ?? 'INTERNAL', error?.message ?? 'error', error?.details),
+      );
+      return;
+    }
+    if (channel === undefined) {
+      this.#events.emit('message', message);
+      this.#byType.emit(message.type, message.payload, message);
+    }
+  }
+
+  #welcome(message: ServerMessage): void {
+    const payload = message.payload as { connectionId?: string; userId?: string | null } | undefined;
+    this.#connectionId = payload?.connectionId;
+    this.#userId = payload?.userId;
+    this.#attempt = 0;
+    this.#setState('connected');
+    this.#connected?.resolve();
+    this.#connected = undefined;
+    for (const subscription of [...this.#subscriptions.values()]) {
+      void subscription.resubscribe();
+    }
+  }
+
+  #answer(message: ServerMessage): void {
+    const id = String(message.replyTo);
+    const pending = this.#pending.get(id);
+    if (pending === undefined) {
+      return;
+    }
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    if (message.type === 'error') {
+      const error = message.error;
+      pending.reject(new RealtimeError(error?.code ?? 'INTERNAL', error?.message ?? 'error', error?.details));
+    } else {
+      pending.resolve(message);
+    }
+  }
+
+  #exchange(frame: Record<string, unknown>, timeoutMs: number): Promise<ServerMessage> {
+    if (this.#state !== 'connected') {
+      return Promise.reject(new RealtimeError('DISCONNECTED', `Not connected (${this.#state})`));
+    }
+    const id = `c${++this.#sequence}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new RealtimeError('TIMEOUT', `No answer to "${String(frame.type)}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.#send({ ...frame, id });
+    });
+  }
+
+  #send(frame: Record<string, unknown>): void {
+    const socket = this.#socket;
+    if (socket !== undefined && socket.readyState === OPEN) {
+      socket.send(JSON.stringify(frame));
+    }
+  }
+
+  /** The connection dropped: reconnect after a backoff, unless closed. */
+  #disconnected(event: { code: number; reason: string } | undefined): void {
+    this.#connectionId = undefined;
+    this.#failPending(new RealtimeError('DISCONNECTED', `The connection dropped (${event?.code ?? 'no socket'})`));
+    for (const subscription of this.#subscriptions.values()) {
+      subscription.suspend();
+    }
+    if (!this.#wanted) {
+      this.#setState('closed');
+      return;
+    }
+    if (!this.#reconnects) {
+      this.#stop(new RealtimeError('CONNECTION_CLOSED', 'The connection dropped and reconnect is off'));
+      return;
+    }
+    this.#setState('disconnected');
+    // Full jitter: a random delay up to the exponential bound, so clients do not come back all at once.
+    const bound = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** this.#attempt++);
+    this.#retryTimer = setTimeout(() => void this.#open(), Math.random() * bound);
+  }
+
+  /** Gives up: says why, rejects `connect()`, and closes. */
+  #stop(error: RealtimeError): void {
+    this.#events.emit('error', error);
+    this.#connected?.reject(error);
+    this.#connected = undefined;
+    this.close();
+  }
+
+  #failPending(error: RealtimeError): void {
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.#pending.clear();
+  }
+
+  #setState(to: ConnectionState): void {
+    const from = this.#state;
+    if (from !== to) {
+      this.#state = to;
+      this.#events.emit('state', { from, to });
+    }
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Invalid RealtimeClient option "${name}": expected a positive number, got ${String(value)}`);
+  }
+  return value;
+}

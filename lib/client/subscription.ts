@@ -1,0 +1,232 @@
+import { Emitter } from './emitter.js';
+import { RealtimeError } from './errors.js';
+import type { MessageMap, PresenceMember, ServerMessage, SubscribedInfo } from './types.js';
+
+/** What a subscription needs from its client. @internal */
+export interface SubscriptionHost {
+  readonly connected: boolean;
+  /** Sends a frame with an id; resolves to the answer (`error` frames reject with RealtimeError). */
+  exchange(frame: Record<string, unknown>): Promise<ServerMessage>;
+  send(frame: Record<string, unknown>): void;
+  forget(channel: string, subscription: object): void;
+}
+
+export interface HistoryPage<M extends object = MessageMap> {
+  readonly epoch: string;
+  readonly offset: number;
+  readonly messages: ServerMessage<M[keyof M]>[];
+}
+
+type SubscriptionEvents = {
+  subscribed: [info: SubscribedInfo];
+  join: [member: PresenceMember];
+  leave: [member: PresenceMember];
+  whisper: [payload: unknown, whisper: { event: string; sender: string | null | undefined }];
+  error: [error: RealtimeError];
+  message: [message: ServerMessage];
+};
+
+const USER_JOINED = 'system:user_joined';
+const USER_LEFT = 'system:user_left';
+
+/**
+ * A channel the client is in: its messages (`on(type, handler)`), whispers, presence members and events, history.
+ * It survives reconnects: the client resubscribes it with its last offset and epoch, so missed messages arrive in
+ * order, once; the `subscribed` event says `recovered: false` when they could not all be replayed.
+ */
+export class Subscription<M extends object = MessageMap> {
+  /** Resolves once the server confirmed the subscription; rejects (with the server's code) when it refused it. */
+  readonly ready: Promise<void>;
+  readonly #events = new Emitter<SubscriptionEvents>();
+  readonly #byType = new Emitter<Record<string, [payload: unknown, message: ServerMessage]>>();
+  #members = new Map<string, PresenceMember>();
+  #settle: { resolve: () => void; reject: (error: RealtimeError) => void } | undefined;
+  #active = false;
+  #ended = false;
+  /** Confirmed at least once: later confirmations are resubscriptions. */
+  #confirmed = false;
+  #epoch: string | undefined;
+  /** The last offset this subscription handed to the app; older or repeated ones are dropped. */
+  #lastDelivered: number | undefined;
+  /** Where the history stood when the server confirmed the subscription. */
+  #position: number | undefined;
+
+  /** @internal */
+  constructor(
+    readonly channel: string,
+    private readonly host: SubscriptionHost,
+  ) {
+    this.ready = new Promise((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.ready.catch(() => undefined); // a refusal is also an `error` event: never an unhandled rejection
+  }
+
+  /** Whether the server confirmed it and it is not unsubscribed. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** The channel's members (presence channels): one per user, kept current by join and leave events. */
+  get members(): PresenceMember[] {
+    return [...this.#members.values()];
+  }
+
+  /** `subscribed` (after every (re)subscribe, with `recovered`), `join`, `leave`, `whisper`, `error`, `message`. */
+  on<K extends keyof SubscriptionEvents>(event: K, handler: (...args: SubscriptionEvents[K]) => void): () => void;
+  /** Messages of a type in this channel: `(payload, message)`, the message with `sender`, `id`, `offset`. */
+  on<K extends keyof M & string>(type: K, handler: (payload: M[K], message: ServerMessage<M[K]>) => void): () => void;
+  on(type: string, handler: (...args: never[]) => void): () => void {
+    if (isEvent(type)) {
+      return this.#events.on(type, handler as never);
+    }
+    return this.#byType.on(type, handler as (payload: unknown, message: ServerMessage) => void);
+  }
+
+  /** Sends a whisper to the channel's other members (the channel must allow whispers). Not acknowledged. */
+  whisper(event: string, payload?: unknown): void {
+    if (this.#active && this.host.connected) {
+      this.host.send({ type: 'whisper', channel: this.channel, event, payload });
+    }
+  }
+
+  /** The channel's kept messages: the newest `limit`, or those after `since`. */
+  async history(query: { since?: number; limit?: number } = {}): Promise<HistoryPage<M>> {
+    const answer = await this.host.exchange({ type: 'history', channel: this.channel, ...query });
+    return answer.payload as HistoryPage<M>;
+  }
+
+  /** Leaves the channel; nothing more arrives for it, and it is not resubscribed after a reconnect. */
+  async unsubscribe(): Promise<void> {
+    if (this.#ended) {
+      return;
+    }
+    this.#end(new RealtimeError('CLOSED', `Unsubscribed from "${this.channel}"`));
+    if (this.host.connected) {
+      await this.host.exchange({ type: 'unsubscribe', channel: this.channel }).catch(() => undefined);
+    }
+  }
+
+  /** The subscribe frame for now: with `since` and `epoch` once the channel's history position is known. @internal */
+  subscribeFrame(): Record<string, unknown> {
+    const since = Math.max(this.#lastDelivered ?? -1, this.#position ?? -1);
+    return this.#epoch === undefined || since < 0
+      ? { type: 'subscribe', channel: this.channel }
+      : { type: 'subscribe', channel: this.channel, since, epoch: this.#epoch };
+  }
+
+  /** Sends the subscribe frame; called on every connect. @internal */
+  async resubscribe(): Promise<void> {
+    if (this.#ended) {
+      return;
+    }
+    try {
+      // The `subscribed` answer itself is handled in receive(), synchronously, before the replayed frames after it.
+      await this.host.exchange(this.subscribeFrame());
+    } catch (error) {
+      const failure =
+        error instanceof RealtimeError ? error : new RealtimeError('INTERNAL', `Subscribing failed: ${String(error)}`);
+      if (failure.code === 'DISCONNECTED' || failure.code === 'CLOSED') {
+        return; // the next connect tries again, or close() ended it
+      }
+      this.#events.emit('error', failure);
+      this.#end(failure);
+    }
+  }
+
+  /** The connection dropped: inactive until resubscribed. @internal */
+  suspend(): void {
+    this.#active = false;
+  }
+
+  /** `close()` on the client. @internal */
+  end(error: RealtimeError): void {
+    this.#end(error);
+  }
+
+  /** A frame for this channel. @internal */
+  receive(message: ServerMessage): void {
+    if (message.type === 'subscribed') {
+      this.#subscribed(message.payload as SubscribedPayload | undefined);
+      return;
+    }
+    if (!this.#active) {
+      return;
+    }
+    switch (message.type) {
+      case USER_JOINED:
+      case USER_LEFT:
+        this.#presence(message);
+        return;
+      case 'whisper':
+        this.#events.emit('whisper', message.payload, { event: message.event ?? '', sender: message.sender });
+        return;
+    }
+    if (message.offset !== undefined) {
+      if (this.#lastDelivered !== undefined && message.offset <= this.#lastDelivered) {
+        return;
+      }
+      this.#lastDelivered = message.offset;
+    }
+    this.#events.emit('message', message);
+    this.#byType.emit(message.type, message.payload, message);
+  }
+
+  #subscribed(payload: SubscribedPayload | undefined): void {
+    if (this.#ended) {
+      return;
+    }
+    const again = this.#confirmed;
+    this.#confirmed = true;
+    // Without history there is nothing to recover: every resubscribe is whole.
+    const recovered = payload?.recovered ?? (!again || payload?.epoch === undefined);
+    if (payload?.epoch !== undefined && payload.epoch !== this.#epoch) {
+      this.#lastDelivered = undefined; // offsets of another epoch mean nothing
+    }
+    if (again && !recovered) {
+      this.#lastDelivered = undefined; // the replay that follows starts over
+    }
+    this.#epoch = payload?.epoch ?? this.#epoch;
+    this.#position = payload?.offset;
+    if (payload?.members !== undefined) {
+      this.#members = new Map(payload.members.map((member) => [member.userId, member]));
+    }
+    this.#active = true;
+    this.#settle?.resolve();
+    this.#settle = undefined;
+    this.#events.emit('subscribed', { recovered, epoch: payload?.epoch, offset: payload?.offset });
+  }
+
+  #presence(message: ServerMessage): void {
+    const member = message.payload as PresenceMember | undefined;
+    if (member === undefined || typeof member.userId !== 'string') {
+      return;
+    }
+    if (message.type === USER_JOINED) {
+      this.#members.set(member.userId, member);
+      this.#events.emit('join', member);
+    } else {
+      this.#members.delete(member.userId);
+      this.#events.emit('leave', member);
+    }
+  }
+
+  #end(error: RealtimeError): void {
+    this.#ended = true;
+    this.#active = false;
+    this.#settle?.reject(error);
+    this.#settle = undefined;
+    this.host.forget(this.channel, this);
+  }
+}
+
+interface SubscribedPayload {
+  readonly members?: PresenceMember[];
+  readonly epoch?: string;
+  readonly offset?: number;
+  readonly recovered?: boolean;
+}
+
+const EVENTS = new Set(['subscribed', 'join', 'leave', 'whisper', 'error', 'message']);
+
+function isEvent(type: string): type is keyof SubscriptionEvents {
+  return EVENTS.has(type);
+}

@@ -1,0 +1,80 @@
+/** A frame as the server sends it (see the README's wire protocol). */
+export interface ServerMessage<TPayload = unknown> {
+  readonly type: string;
+  readonly id?: string;
+  readonly channel?: string;
+  readonly event?: string;
+  /** The author's user id; `null` for the server. */
+  readonly sender?: string | null;
+  readonly timestamp?: number;
+  /** In channels with history: the message's place in the channel. */
+  readonly offset?: number;
+  readonly replyTo?: string | number;
+  readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
+  readonly payload?: TPayload;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Message types to their payloads (an interface such as `{ 'chat:group': { text: string } }`): typed `on()` and
+ * `request()`. The default accepts any type with any payload.
+ */
+export type MessageMap = Record<string, unknown>;
+
+/** Request types to what their ack carries. */
+export type AckMap = Record<string, unknown>;
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface StateChange {
+  readonly from: ConnectionState;
+  readonly to: ConnectionState;
+}
+
+/** A member of a presence channel. */
+export interface PresenceMember {
+  readonly userId: string;
+  readonly info: Readonly<Record<string, unknown>>;
+}
+
+/** The part of the WebSocket API the client uses: the browser's, or `ws` in Node. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { readonly code: number; readonly reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: object) => void): void;
+}
+
+export type WebSocketConstructor = new (url: string, protocols: string) => WebSocketLike;
+
+export interface RealtimeClientOptions {
+  /** The handshake token, sent as the `token` query parameter (browsers cannot set WebSocket headers). */
+  readonly token?: string;
+  /** Called before every connect, so an expiring token is refreshed; wins over `token`. */
+  readonly getToken?: () => string | Promise<string>;
+  /** The WebSocket constructor: the browser's by default; in Node, `WebSocket` from `ws`. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Reconnect delays (full-jitter exponential backoff): default 500 ms to 30 000 ms. `false`: never reconnect. */
+  readonly reconnect?: { readonly minDelayMs?: number; readonly maxDelayMs?: number } | false;
+  /** How long `request()` waits for its answer by default. Default 10 000 ms. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  readonly channel?: string;
+  readonly recipient?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Where a subscription's channel history stands after a (re)subscribe. */
+export interface SubscribedInfo {
+  /**
+   * After a reconnect: whether every missed message was replayed (they arrive next, in order). `false`: some are
+   * gone (the history moved on or was lost); reload the channel's state.
+   */
+  readonly recovered: boolean;
+  readonly epoch?: string;
+  readonly offset?: number;
+}
