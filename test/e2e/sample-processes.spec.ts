@@ -1,10 +1,16 @@
+import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Browser, type Page, chromium } from 'playwright-core';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { SampleProcess } from '../support/sample-process.js';
 import { type Frame, TestClient, ofType } from '../support/test-client.js';
 
-// The sample as users run it: built, in its own processes. Both describes build (one after the other, in this file
-// only), so no other test file may build dist/ or dist-sample/.
+// The sample as users run it: built, in its own processes. This file builds (once here, once more through
+// `npm run sample`, one after the other); no other test file may build dist/ or dist-sample/.
+
+beforeAll(async () => {
+  await SampleProcess.build();
+}, 120_000);
 
 describe('npm run sample', () => {
   let sample: SampleProcess;
@@ -29,6 +35,7 @@ describe('npm run sample', () => {
   }, 60_000);
 });
 
+const CHROMIUM = '/usr/bin/chromium';
 const isChat = ofType('chat:group');
 const userLeft = ofType('system:user_left');
 
@@ -59,7 +66,6 @@ describe('three sample processes on one Redis', () => {
 
   beforeAll(async () => {
     redis = await useTestRedis();
-    await SampleProcess.build();
     const env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix(), REDIS_NODE_TIMEOUT_MS: '900' };
     for (let i = 0; i < 3; i++) {
       samples.push(SampleProcess.spawn('node', ['dist-sample/main.js'], env));
@@ -140,6 +146,86 @@ describe('three sample processes on one Redis', () => {
     const replayed = [await back.next(isChat), await back.next(isChat)];
     expect(replayed.map((frame) => (frame.payload as { text: string }).text)).toEqual(['two', 'three']);
     expect(replayed.map((frame) => frame.offset)).toEqual([(seen.offset as number) + 1, (seen.offset as number) + 2]);
+  });
+
+  describe('the chat page, in Chromium, on two processes', () => {
+    let browser: Browser;
+    const pages: Page[] = [];
+
+    /** Opens the page on an instance and signs in; resolves once connected and in the lobby. */
+    async function signIn(instance: number, name: string): Promise<Page> {
+      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+      pages.push(page);
+      await page.goto(urls[instance]);
+      await page.fill('#name', name);
+      await page.click('#login button');
+      await page.locator('#state', { hasText: 'connected' }).waitFor();
+      await page.locator('#members li', { hasText: name }).waitFor();
+      return page;
+    }
+
+    const members = (page: Page) => page.locator('#members li');
+    const messages = (page: Page) => page.locator('#messages');
+
+    beforeAll(async () => {
+      if (!existsSync(CHROMIUM)) {
+        throw new Error(`These tests need Chromium at ${CHROMIUM}: apt-get install chromium (Debian's package)`);
+      }
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      });
+    }, 30_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('two users chat in a room: presence, typing, messages, history, direct messages, notices, leaving', async () => {
+      const ann = await signIn(0, 'ann');
+      const ben = await signIn(2, 'ben');
+      // Presence: each page shows both users, across the two processes.
+      for (const page of [ann, ben]) {
+        await members(page).filter({ hasText: 'ann' }).waitFor();
+        await members(page).filter({ hasText: 'ben' }).waitFor();
+      }
+      await messages(ann).getByText('ben joined').waitFor();
+
+      // Typing: a whisper shows "ben is typing..." on ann's page.
+      await ben.locator('#text').pressSequentially('hello a');
+      await ann.locator('#typing', { hasText: 'ben is typing...' }).waitFor();
+
+      // A message reaches the other page, with its sender.
+      await ben.locator('#text').pressSequentially('nn');
+      await ben.click('#send button[type=submit]');
+      await messages(ann).locator('li', { hasText: 'hello ann' }).filter({ hasText: 'ben' }).waitFor();
+
+      // History on join: a third user sees the message sent before it came.
+      const cat = await signIn(0, 'cat');
+      await messages(cat).locator('li', { hasText: 'hello ann' }).waitFor();
+
+      // A direct message reaches only its recipient.
+      await ann.fill('#dm-to', 'ben');
+      await ann.fill('#dm-text', 'just for you');
+      await ann.click('#direct button');
+      await messages(ben).getByText('(direct from ann) just for you').waitFor();
+
+      // Notifications and alerts sent through the REST routes of one process reach pages on both.
+      expect((await post(2, '/api/notify', { user: 'ben', title: 'Parcel', body: 'arrived' })).status).toBe(202);
+      await ben.locator('#notices li', { hasText: 'Parcel: arrived' }).waitFor();
+      expect((await post(0, '/api/alert', { title: 'Maintenance', body: 'at noon' })).status).toBe(202);
+      for (const page of [ann, ben, cat]) {
+        await page.locator('#notices li.alert', { hasText: 'Maintenance: at noon' }).waitFor();
+      }
+
+      mkdirSync(new URL('../../docs', import.meta.url), { recursive: true });
+      await ann.screenshot({ path: new URL('../../docs/chat.png', import.meta.url).pathname });
+
+      // Leaving: the others see it, and the member list drops the user.
+      await ben.click('#leave');
+      await messages(ann).getByText('ben left').waitFor();
+      await members(ann).filter({ hasText: 'ben' }).waitFor({ state: 'detached' });
+    }, 60_000);
   });
 
   // Last: it kills a process.

@@ -41,6 +41,18 @@ describe('sample app', () => {
     await app.close();
   });
 
+  describe('GET /', () => {
+    it('serves the chat page, which loads its script', async () => {
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<script type="module" src="/chat.js"></script>');
+      const script = await fetch(`${url}/chat.js`);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toContain("from '/client/index.js'");
+    });
+  });
+
   describe('GET /api/token', () => {
     it('issues a signed token that the WebSocket endpoint accepts', async () => {
       const client = await connect('alice');
