@@ -168,6 +168,30 @@ describe('three instances on one Redis', () => {
     expect(await services[0].countConnections('judy')).toBe(1);
   });
 
+  it('keeps apps with different key prefixes apart on the same Redis', async () => {
+    const other = await startApp(instanceModule(redis.url, redis.prefix()));
+    try {
+      const outsider = await TestClient.connect(other.url, { token: 'alice' });
+      const insider = await connect(0, 'alice');
+      await outsider.subscribe('room:shared-name');
+      await insider.subscribe('room:shared-name');
+      await services[1].broadcastToChannel('room:shared-name', { type: 'chat:group', payload: 'ours' });
+      await other.app.get(RealtimeService).broadcastToChannel('room:shared-name', {
+        type: 'chat:group',
+        payload: 'theirs',
+      });
+      expect((await insider.next(isChat)).payload).toBe('ours');
+      expect((await outsider.next(isChat)).payload).toBe('theirs');
+      // Each got its own app's message; a leak would arrive before the marker each app sends after it.
+      await flushFrom(services[1], insider);
+      expect(insider.pending(isChat)).toEqual([]);
+      expect(await services[0].countConnections('alice')).toBe(1);
+      await outsider.close();
+    } finally {
+      await other.app.close();
+    }
+  });
+
   describe('presence', () => {
     it('has one member per user across instances, and announces joins and leaves once for the cluster', async () => {
       const watcher = await connect(2, 'watcher');
