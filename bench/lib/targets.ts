@@ -22,40 +22,29 @@ export interface Target {
 
 const server = (file: string) => fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
 
+/** The library's bench app (`servers/realtime.ts`), over JSON unless a target says otherwise. */
+const LIBRARY = {
+  script: server('realtime.js'),
+  protocol: 'json',
+  path: '/realtime',
+  authenticated: true,
+} as const satisfies Partial<Target>;
+
 export const TARGETS: readonly Target[] = [
   { name: 'ws (raw)', script: server('raw-ws.js'), protocol: 'json', path: '/', authenticated: false },
   { name: 'Socket.IO 4.8', script: server('socketio.js'), protocol: 'sio', path: '/', authenticated: false },
-  {
-    name: 'nestjs-realtime',
-    script: server('realtime.js'),
-    protocol: 'json',
-    path: '/realtime',
-    authenticated: true,
-  },
+  { name: 'nestjs-realtime', ...LIBRARY },
   {
     name: 'nestjs-realtime (msgpack)',
-    script: server('realtime.js'),
+    ...LIBRARY,
     protocol: 'msgpack',
-    path: '/realtime',
-    authenticated: true,
     env: { BENCH_MSGPACK: '1' },
     onlyIn: 'Fan-out',
   },
-  {
-    name: 'nestjs-realtime on Redis, 1 instance',
-    script: server('realtime.js'),
-    protocol: 'json',
-    path: '/realtime',
-    authenticated: true,
-    env: { BENCH_REDIS: '1' },
-    onlyIn: 'on Redis',
-  },
+  { name: 'nestjs-realtime on Redis, 1 instance', ...LIBRARY, env: { BENCH_REDIS: '1' }, onlyIn: 'on Redis' },
   {
     name: 'nestjs-realtime on Redis, 2 instances',
-    script: server('realtime.js'),
-    protocol: 'json',
-    path: '/realtime',
-    authenticated: true,
+    ...LIBRARY,
     env: { BENCH_REDIS: '1' },
     onlyIn: 'on Redis',
     instances: 2,

@@ -1,19 +1,7 @@
-/** A frame as the server sends it (see the README's wire protocol). */
-export interface ServerMessage<TPayload = unknown> {
-  readonly type: string;
-  readonly id?: string;
-  readonly channel?: string;
-  readonly event?: string;
-  /** The author's user id; `null` for the server. */
-  readonly sender?: string | null;
-  readonly timestamp?: number;
-  /** In channels with history: the message's place in the channel. */
-  readonly offset?: number;
-  readonly replyTo?: string | number;
-  readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
-  readonly payload?: TPayload;
-  readonly metadata?: Readonly<Record<string, string>>;
-}
+import type { RealtimeEnvelope } from '../protocol/envelope.js';
+
+/** A frame as the server sends it (see the README's wire protocol). A type only: nothing is imported at run time. */
+export type ServerMessage<TPayload = unknown> = RealtimeEnvelope<TPayload>;
 
 /**
  * Message types to their payloads (an interface such as `{ 'chat:group': { text: string } }`): typed `on()` and
