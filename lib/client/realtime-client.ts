@@ -70,6 +70,9 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #connected: Deferred | undefined;
   #connectionId: string | undefined;
+  /** Pings the server every `heartbeatMs` (from the welcome) and drops a connection silent for twice that. */
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #lastSeen = 0;
   #userId: string | null | undefined;
   readonly #host: SubscriptionHost;
 
@@ -141,6 +144,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   close(): void {
     this.#wanted = false;
     clearTimeout(this.#retryTimer);
+    clearInterval(this.#watchdog);
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.close(1000, 'Client closed');
@@ -207,7 +211,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     try {
       token = this.options.getToken ? await this.options.getToken() : this.options.token;
     } catch (error) {
-      this.#events.emit('error', new RealtimeError('UNAUTHORIZED', `getToken failed: ${String(error)}`));
+      this.#events.emit('error', new RealtimeError('TOKEN_FAILED', `getToken failed: ${String(error)}`));
       this.#disconnected(undefined);
       return;
     }
@@ -229,6 +233,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     let failure: string | undefined;
     socket.addEventListener('message', (event: { data: unknown }) => {
       if (this.#socket === socket) {
+        this.#lastSeen = Date.now();
         this.#receive(event.data);
       }
     });
@@ -267,6 +272,9 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     if (message.type === 'system:welcome') {
       this.#welcome(message);
     }
+    if (message.type === 'pong' && message.replyTo === undefined) {
+      return; // the watchdog's
+    }
     const channel = typeof message.channel === 'string' ? this.#subscriptions.get(message.channel) : undefined;
     if (channel !== undefined && message.type !== 'history') {
       channel.receive(message); // before the answer is resolved: replayed frames follow it at once
@@ -290,9 +298,11 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   }
 
   #welcome(message: ServerMessage): void {
-    const payload = message.payload as { connectionId?: string; userId?: string | null } | undefined;
+    const payload = message.payload as
+      { connectionId?: string; userId?: string | null; heartbeatMs?: number } | undefined;
     this.#connectionId = payload?.connectionId;
     this.#userId = payload?.userId;
+    this.#watch(payload?.heartbeatMs);
     this.#attempt = 0;
     this.#setState('connected');
     this.#connected?.resolve();
@@ -300,6 +310,30 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     for (const subscription of [...this.#subscriptions.values()]) {
       void subscription.resubscribe();
     }
+  }
+
+  /**
+   * Browsers cannot see WebSocket pings, and a connection can die without a close (a lost network): ping the server
+   * every `heartbeatMs`, and treat twice that without a frame as a dropped connection.
+   */
+  #watch(heartbeatMs: number | undefined): void {
+    clearInterval(this.#watchdog);
+    const socket = this.#socket;
+    if (socket === undefined || typeof heartbeatMs !== 'number' || !(heartbeatMs > 0)) {
+      return;
+    }
+    this.#watchdog = setInterval(() => {
+      if (this.#socket !== socket) {
+        return;
+      }
+      if (Date.now() - this.#lastSeen > 2 * heartbeatMs) {
+        this.#socket = undefined;
+        socket.close(4002, 'No answer from the server');
+        this.#disconnected({ code: 4002, reason: 'No answer from the server' });
+        return;
+      }
+      this.#send({ type: 'ping' });
+    }, heartbeatMs);
   }
 
   #answer(message: ServerMessage): void {
@@ -342,6 +376,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
 
   /** The connection dropped: reconnect after a backoff, unless closed. */
   #disconnected(event: { code: number; reason: string } | undefined): void {
+    clearInterval(this.#watchdog);
     this.#connectionId = undefined;
     this.#failPending(new RealtimeError('DISCONNECTED', `The connection dropped (${event?.code ?? 'no socket'})`));
     for (const subscription of this.#subscriptions.values()) {

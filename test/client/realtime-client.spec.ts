@@ -19,7 +19,7 @@ import {
   type ServerMessage,
   type StateChange,
 } from 'nestjs-realtime/client';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 
@@ -311,6 +311,34 @@ describe('RealtimeClient against a real server', () => {
       await service().disconnect({ userId: 'alice' });
       expect((await errors.waitFor(() => true)).code).toBe('CONNECTION_CLOSED');
       expect(alice.state).toBe('closed');
+    });
+
+    it('drops a connection on which the server went silent, and connects again (the watchdog)', async () => {
+      // A server that welcomes with a 30 ms heartbeat and then never answers: a connection lost without a close.
+      const silent = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+      await new Promise((resolve) => silent.once('listening', resolve));
+      let accepted = 0;
+      silent.on('connection', (socket) => {
+        accepted++;
+        const payload = { connectionId: `silent.${accepted}`, userId: 'x', heartbeatMs: 30 };
+        socket.send(JSON.stringify({ type: 'system:welcome', payload }));
+      });
+      try {
+        const { port: silentPort } = silent.address() as { port: number };
+        const watched = new RealtimeClient(`ws://127.0.0.1:${silentPort}/`, fast);
+        clients.push(watched);
+        const log = new EventLog<StateChange>();
+        watched.on('state', (change) => log.push(change));
+        await watched.connect();
+        await log.waitFor((change) => change.to === 'disconnected');
+        await log.waitFor((change) => change.to === 'connected' && watched.connectionId === 'silent.2');
+        watched.close();
+      } finally {
+        for (const socket of silent.clients) {
+          socket.terminate();
+        }
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
 
     it('comes back after a server restart; recovered: false tells the app its history is gone', async () => {
