@@ -71,6 +71,23 @@ export function describeHistoryStore(name: string, open: () => Promise<HistoryBa
       expect(await complete(6)).toBe(false); // ahead of the channel
     });
 
+    it('drops messages older than ttlMs: a client behind them is told it cannot recover', async () => {
+      const short: HistoryLimits = { size: 10, ttlMs: 100 };
+      const kept = await a.append('ttl', frame('1'), short);
+      const expired = async () => {
+        const page = await b.read('ttl', { since: 0, limit: 10 }, short);
+        return page.entries.length === 0 ? page : undefined;
+      };
+      let page = await expired();
+      const deadline = Date.now() + 5000;
+      while (page === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        page = await expired();
+      }
+      // Either the same epoch with a gap, or a new epoch (the history is gone): never a silent "complete".
+      expect(page !== undefined && (page.epoch !== kept.epoch || !page.complete)).toBe(true);
+    });
+
     it('starts a channel at offset 0 and keeps the epoch it was read in for its first message', async () => {
       const read = await a.read('a', { limit: 1 }, ten);
       expect(read).toMatchObject({ offset: 0, entries: [], complete: true });
