@@ -60,6 +60,12 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
    * Needs the `msgpackr` package. Default false.
    */
   msgpack?: boolean;
+  /**
+   * Refuse an unauthenticated handshake by accepting it and closing it at once with 4401 "Unauthorized", instead of
+   * answering HTTP 401. Browsers cannot read the status of a refused handshake, only close codes: with this, a
+   * browser client (the SDK included) can tell a bad token from a network failure and stop retrying. Default false.
+   */
+  closeUnauthorized?: boolean;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -83,6 +89,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly historyStore: HistoryStore | undefined;
   readonly maxPresenceInfoBytes: number;
   readonly msgpack: boolean;
+  readonly closeUnauthorized: boolean;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -111,6 +118,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'historyStore',
   'maxPresenceInfoBytes',
   'msgpack',
+  'closeUnauthorized',
   ...PROTECTION_OPTION_KEYS,
 ];
 
@@ -184,6 +192,12 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
       'an integer number of bytes from 2 to 65536',
     ),
     msgpack: check('msgpack', options.msgpack ?? false, (value) => typeof value === 'boolean', 'a boolean'),
+    closeUnauthorized: check(
+      'closeUnauthorized',
+      options.closeUnauthorized ?? false,
+      (value) => typeof value === 'boolean',
+      'a boolean',
+    ),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(

@@ -19,6 +19,7 @@ describe('resolveRealtimeOptions', () => {
       historyStore: undefined,
       maxPresenceInfoBytes: 1024,
       msgpack: false,
+      closeUnauthorized: false,
       perMessageDeflate: false,
       maxConnections: 10_000,
       maxConnectionsPerIp: 100,

@@ -245,8 +245,8 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
         return;
       }
       this.#socket = undefined;
-      // Node's ws says why a handshake was refused; a browser cannot see the HTTP status (it retries instead).
-      if (failure !== undefined && /\b401\b/.test(failure)) {
+      // Node's ws says why a handshake was refused; a browser sees only close codes: 4401 with `closeUnauthorized`.
+      if (event.code === 4401 || (failure !== undefined && /\b401\b/.test(failure))) {
         this.#stop(new RealtimeError('UNAUTHORIZED', 'The server refused the handshake: unauthorized (HTTP 401)'));
       } else if (FINAL_CLOSE_CODES.has(event.code)) {
         const reason = event.reason || 'no reason given';

@@ -48,6 +48,8 @@ export const CloseCode = {
   SLOW_CONSUMER: 4000,
   /** The client did not answer heartbeats in time. */
   HEARTBEAT_TIMEOUT: 4001,
+  /** With `closeUnauthorized`: the handshake was not authenticated (instead of HTTP 401). */
+  UNAUTHORIZED: 4401,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

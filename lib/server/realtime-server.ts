@@ -241,6 +241,13 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     if (identity === null) {
+      if (this.options.closeUnauthorized) {
+        // Browsers cannot read a refused handshake's status, only close codes.
+        this.stats.handshakesRefused.add(String(CloseCode.UNAUTHORIZED));
+        socket.off('error', ignoreError);
+        this.#wss.handleUpgrade(request, socket, head, (ws) => ws.close(CloseCode.UNAUTHORIZED, 'Unauthorized'));
+        return;
+      }
       this.#refuse(socket, 401, 'Unauthorized');
       return;
     }

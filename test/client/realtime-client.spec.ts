@@ -78,6 +78,9 @@ class Handlers {
 })
 class ClientTestModule {}
 
+@Module({ imports: [RealtimeModule.forRoot({ authenticate: tokenIsUserId, closeUnauthorized: true })] })
+class CloseUnauthorizedModule {}
+
 /** Backoff shrunk for tests (the delays are random below these bounds). */
 const fast: RealtimeClientOptions = { WebSocket, reconnect: { minDelayMs: 5, maxDelayMs: 50 } };
 
@@ -148,6 +151,30 @@ describe('RealtimeClient against a real server', () => {
       await expect(intruder.connect()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
       expect(intruder.state).toBe('closed');
       expect((await errors.waitFor(() => true)).message).toContain('401');
+    });
+
+    it('stops too when the server refuses with close code 4401 (closeUnauthorized), as a browser can see', async () => {
+      const strict = await NestFactory.create(CloseUnauthorizedModule, { logger: false });
+      await strict.listen(0, '127.0.0.1');
+      try {
+        const url = (await strict.getUrl()).replace('http', 'ws');
+        // What any WebSocket client sees: the upgrade succeeds, then the close code.
+        const raw = new WebSocket(`${url}/realtime?token=bad`, 'realtime.v1');
+        const closed = await new Promise<{ code: number; reason: string }>((resolve) =>
+          raw.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+        );
+        expect(closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+        const intruder = new RealtimeClient(`${url}/realtime`, { ...fast, token: 'bad' });
+        clients.push(intruder);
+        await expect(intruder.connect()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+        expect(intruder.state).toBe('closed');
+        const alice = new RealtimeClient(`${url}/realtime`, { ...fast, token: 'alice' });
+        clients.push(alice);
+        await alice.connect();
+        expect(strict.get(RealtimeService).stats().handshakesRefused).toEqual({ '4401': 2 });
+      } finally {
+        await strict.close();
+      }
     });
 
     it('asks getToken before every connect, so a refreshed token is used after a reconnect', async () => {
