@@ -276,8 +276,10 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       return; // the watchdog's
     }
     const channel = typeof message.channel === 'string' ? this.#subscriptions.get(message.channel) : undefined;
-    if (channel !== undefined && message.type !== 'history') {
-      channel.receive(message); // before the answer is resolved: replayed frames follow it at once
+    // Channel traffic, and `subscribed` (before its request resolves: the replayed frames follow it at once).
+    // Other answers (`ack`, `error`, `history`, `system:presence`) only settle their request.
+    if (channel !== undefined && (message.replyTo === undefined || message.type === 'subscribed')) {
+      channel.receive(message);
     }
     if (message.replyTo !== undefined) {
       this.#answer(message);
