@@ -22,6 +22,7 @@ import {
 import { WebSocket, WebSocketServer } from 'ws';
 import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
+import { waitUntil } from '../support/wait-until.js';
 
 /** The app's message types, as a client would declare them: typed `on()` and `request()`. */
 interface ChatTypes {
@@ -409,19 +410,9 @@ describe('RealtimeClient against a real server', () => {
         await recoveries.waitFor(() => recoveries.events.length > drop);
       }
       await publishing;
-      await waitUntil(() => offsets.length >= total);
+      expect(await waitUntil(() => offsets.length >= total)).toBe(true);
       expect(recoveries.events.every(Boolean)).toBe(true);
       expect(offsets).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     });
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error('Condition not met in time');
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

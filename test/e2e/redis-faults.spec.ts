@@ -6,6 +6,7 @@ import { type RedisRealtimeOptions, RedisUnavailableError, redisRealtime } from 
 import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { OwnRedis } from '../support/redis-server.js';
+import { waitUntil } from '../support/wait-until.js';
 import { TestClient, ofType } from '../support/test-client.js';
 
 @Channel('room:{roomId}', { presence: true })
@@ -122,7 +123,7 @@ describe('Redis faults (a redis-server this test starts and stops)', () => {
       // Subscriptions are renewed after the reconnect (two instances with members in news:n).
       const subscribers = async () =>
         ((await inspector.pubsub('NUMSUB', 'realtime:channel:news:n')) as [string, number])[1];
-      expect(await waitUntilAsync(async () => (await subscribers()) === 2)).toBe(true);
+      expect(await waitUntil(async () => (await subscribers()) === 2)).toBe(true);
     } finally {
       inspector.disconnect();
     }
@@ -131,22 +132,6 @@ describe('Redis faults (a redis-server this test starts and stops)', () => {
 
     // Redis came back empty: each instance put its members back.
     const members = async () => (await serviceB.getPresence('room:r')).map((member) => member.userId).sort();
-    expect(await waitUntilAsync(async () => (await members()).join() === 'alice,bob')).toBe(true);
+    expect(await waitUntil(async () => (await members()).join() === 'alice,bob')).toBe(true);
   });
 });
-
-/** Polls a condition until it holds or the time is up; resolves to whether it held. */
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  return waitUntilAsync(() => Promise.resolve(condition()), timeoutMs);
-}
-
-async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition().catch(() => false)) {
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return false;
-}

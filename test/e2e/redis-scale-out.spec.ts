@@ -8,6 +8,7 @@ import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { type Frame, TestClient, ofType } from '../support/test-client.js';
+import { waitUntil } from '../support/wait-until.js';
 
 @Channel('room:{roomId}', { presence: true })
 class RoomChannel {}
@@ -119,7 +120,7 @@ describe('three instances on one Redis', () => {
     await alice.request({ type: 'unsubscribe', channel: 'room:interest' });
     await bob.close();
     // Unsubscribing from Redis follows the leave; the inspector's answer comes after the node's UNSUBSCRIBE.
-    await expect(waitUntil(async () => (await subscribers()) === 0)).resolves.toBe(true);
+    await expect(waitUntil(async () => (await subscribers()) === 0, 5000)).resolves.toBe(true);
   });
 
   it('sends to every device of a user on every instance, except the connections named', async () => {
@@ -163,7 +164,9 @@ describe('three instances on one Redis', () => {
     await connect(1, 'ivan');
     await connect(2, 'judy');
     // Counting is written to Redis as connections open; the clients are welcomed before it lands.
-    await expect(waitUntil(async () => (await services[2].countConnections()) === before + 3)).resolves.toBe(true);
+    await expect(waitUntil(async () => (await services[2].countConnections()) === before + 3, 5000)).resolves.toBe(
+      true,
+    );
     expect(await services[1].countConnections('ivan')).toBe(2);
     expect(await services[0].countConnections('judy')).toBe(1);
   });
@@ -272,15 +275,3 @@ describe('three instances on one Redis', () => {
     });
   });
 });
-
-/** Polls an async condition until it holds or the time is up; resolves to whether it held. */
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) {
-      return true;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return condition();
-}
