@@ -13,6 +13,7 @@ import {
   RealtimeOptionsError,
   check,
   implementsAll,
+  isBoolean,
   isIntegerIn,
   milliseconds,
   rejectUnknownKeys,
@@ -191,13 +192,8 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
       (value) => isIntegerIn(value, 2, 65_536),
       'an integer number of bytes from 2 to 65536',
     ),
-    msgpack: check('msgpack', options.msgpack ?? false, (value) => typeof value === 'boolean', 'a boolean'),
-    closeUnauthorized: check(
-      'closeUnauthorized',
-      options.closeUnauthorized ?? false,
-      (value) => typeof value === 'boolean',
-      'a boolean',
-    ),
+    msgpack: check('msgpack', options.msgpack ?? false, isBoolean, 'a boolean'),
+    closeUnauthorized: check('closeUnauthorized', options.closeUnauthorized ?? false, isBoolean, 'a boolean'),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(

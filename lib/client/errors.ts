@@ -16,3 +16,11 @@ export class RealtimeError extends Error {
     super(message);
   }
 }
+
+/** The error an `error` frame carries (its body may be missing in a malformed frame). */
+export function errorOfFrame(frame: {
+  readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
+}): RealtimeError {
+  const { code = 'INTERNAL', message = 'error', details } = frame.error ?? {};
+  return new RealtimeError(code, message, details);
+}

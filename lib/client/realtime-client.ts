@@ -1,5 +1,5 @@
 import { Emitter } from './emitter.js';
-import { RealtimeError } from './errors.js';
+import { RealtimeError, errorOfFrame } from './errors.js';
 import { Subscription, type SubscriptionHost } from './subscription.js';
 import type {
   AckMap,
@@ -286,11 +286,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       return;
     }
     if (message.type === 'error') {
-      const error = message.error;
-      this.#events.emit(
-        'error',
-        new RealtimeError(error?.code ?? 'INTERNAL', error?.message ?? 'error', error?.details),
-      );
+      this.#events.emit('error', errorOfFrame(message));
       return;
     }
     if (channel === undefined) {
@@ -347,8 +343,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     this.#pending.delete(id);
     clearTimeout(pending.timer);
     if (message.type === 'error') {
-      const error = message.error;
-      pending.reject(new RealtimeError(error?.code ?? 'INTERNAL', error?.message ?? 'error', error?.details));
+      pending.reject(errorOfFrame(message));
     } else {
       pending.resolve(message);
     }

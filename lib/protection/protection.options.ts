@@ -4,6 +4,7 @@ import {
   cap,
   check,
   implementsAll,
+  isBoolean,
   isInteger,
   isIntegerIn,
   milliseconds,
@@ -217,10 +218,6 @@ function resolveBackpressure(option: BackpressureOptions | undefined): Required<
     );
   }
   return resolved;
-}
-
-function isBoolean(value: unknown): boolean {
-  return typeof value === 'boolean';
 }
 
 function isPolicy(value: unknown): value is 'close' | 'drop' {

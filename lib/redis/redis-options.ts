@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, check as checkOption, isIntegerIn } from '../util/option-checks.js';
+import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } from '../util/option-checks.js';
 
 /** Options of `redisRealtime()`. */
 export interface RedisRealtimeOptions {
@@ -80,12 +80,7 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
       (value) => isIntegerIn(value, 100, 600_000),
       'an integer from 100 to 600000',
     ),
-    startWhenUnavailable: check(
-      'startWhenUnavailable',
-      startWhenUnavailable,
-      (value) => typeof value === 'boolean',
-      'true or false',
-    ),
+    startWhenUnavailable: check('startWhenUnavailable', startWhenUnavailable, isBoolean, 'true or false'),
   };
 }
 

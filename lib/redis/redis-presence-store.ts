@@ -62,10 +62,7 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async members(channel: string): Promise<PresenceMember[]> {
-    const prefix = this.connections.keyPrefix;
-    const info = await this.connections.run('reading presence', (redis) =>
-      redis.hgetall(`${prefix}presence:${channel}:info`),
-    );
+    const info = await this.connections.run('reading presence', (redis) => redis.hgetall(this.#key(channel, 'info')));
     return Object.entries(info).map(([userId, text]) => ({ userId, info: parseInfo(text) }));
   }
 
@@ -78,10 +75,16 @@ export class RedisPresenceStore extends PresenceStore {
   }
 
   async countConnections(userId?: string): Promise<number> {
-    const key = `${this.connections.keyPrefix}presence:${CONNECTIONS}:`;
     return this.connections.run('counting connections', async (redis) =>
-      userId === undefined ? redis.hlen(`${key}conns`) : Number((await redis.hget(`${key}users`, userId)) ?? 0),
+      userId === undefined
+        ? redis.hlen(this.#key(CONNECTIONS, 'conns'))
+        : Number((await redis.hget(this.#key(CONNECTIONS, 'users'), userId)) ?? 0),
     );
+  }
+
+  /** A scope's key, as the scripts name it (`scope_key` in redis-scripts.ts). */
+  #key(scope: string, what: 'conns' | 'users' | 'info'): string {
+    return `${this.connections.keyPrefix}presence:${scope}:${what}`;
   }
 
   /** Takes this node's members out of Redis (announcing the leaves) and stops heartbeating. */

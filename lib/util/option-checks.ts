@@ -36,6 +36,10 @@ export function cap(name: string, value: number): number {
   return check(name, value, (candidate) => isInteger(candidate) && candidate >= 0, 'an integer from 0 (no cap)');
 }
 
+export function isBoolean(value: unknown): value is boolean {
+  return typeof value === 'boolean';
+}
+
 export function isInteger(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value);
 }
