@@ -105,8 +105,8 @@ export class Subscription<M extends object = MessageMap> {
     }
   }
 
-  /** The subscribe frame for now: with `since` and `epoch` once the channel's history position is known. @internal */
-  subscribeFrame(): Record<string, unknown> {
+  /** The subscribe frame for now: with `since` and `epoch` once the channel's history position is known. */
+  #subscribeFrame(): Record<string, unknown> {
     const since = Math.max(this.#lastDelivered ?? -1, this.#position ?? -1);
     return this.#epoch === undefined || since < 0
       ? { type: 'subscribe', channel: this.channel }
@@ -120,7 +120,7 @@ export class Subscription<M extends object = MessageMap> {
     }
     try {
       // The `subscribed` answer itself is handled in receive(), synchronously, before the replayed frames after it.
-      await this.host.exchange(this.subscribeFrame());
+      await this.host.exchange(this.#subscribeFrame());
     } catch (error) {
       const failure =
         error instanceof RealtimeError ? error : new RealtimeError('INTERNAL', `Subscribing failed: ${String(error)}`);

@@ -101,24 +101,21 @@ export class RedisConnections {
   async run<T>(what: string, command: (client: Redis & RedisScripts) => Promise<T>): Promise<T> {
     const client = this.#command;
     if (client === undefined || client.status !== 'ready') {
-      throw this.unavailable(what);
+      throw this.#unavailable(what);
     }
     try {
       return await command(client);
     } catch (error) {
       if (client.status !== 'ready' || /timed out|Connection is closed|Stream isn't writeable/i.test(String(error))) {
-        throw this.unavailable(what, error);
+        throw this.#unavailable(what, error);
       }
       throw error;
     }
   }
 
-  unavailable(what?: string, cause?: unknown): RedisUnavailableError {
+  #unavailable(what: string, cause?: unknown): RedisUnavailableError {
     const detail = cause instanceof Error ? cause.message : this.#lastError;
-    return new RedisUnavailableError(
-      `Redis at ${this.address} is unavailable (${detail})${what === undefined ? '' : `: ${what}`}`,
-      { cause },
-    );
+    return new RedisUnavailableError(`Redis at ${this.address} is unavailable (${detail}): ${what}`, { cause });
   }
 
   async #start(): Promise<void> {
