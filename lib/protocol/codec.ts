@@ -19,8 +19,9 @@ export function decodeFrame(text: string, options: DecodeOptions): DecodeResult 
   let parsed: unknown;
   try {
     // `JSON.parse` makes a `__proto__` key an own property; a later merge or transform could then change a
-    // prototype. Dropping such keys costs a reviver call per value, so only frames that contain the text pay it.
-    parsed = text.includes('__proto__') ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
+    // prototype. Dropping such keys costs a reviver call per value, so only frames that could hold one pay it: those
+    // with the text, or with a `\u` escape (`"\u005f_proto__"` is the same key).
+    parsed = mayHoldProtoKey(text) ? JSON.parse(text, dropProtoKeys) : JSON.parse(text);
   } catch {
     return badRequest('Frame is not valid JSON');
   }
@@ -183,6 +184,10 @@ function readMetadata(value: unknown): EnvelopeMetadata | string {
     metadata[key] = entry;
   }
   return metadata;
+}
+
+function mayHoldProtoKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('\\u');
 }
 
 function dropProtoKeys(key: string, value: unknown): unknown {

@@ -107,6 +107,16 @@ describe('decodeFrame', () => {
     expect(merged.polluted).toBeUndefined();
   });
 
+  it('drops __proto__ keys written with escapes, which are the same key once parsed', () => {
+    const frame = frameOf(
+      String.raw`{"type":"x","\u005f_proto__":{"polluted":1},"payload":{"a":{"__pr\u006fto__":{"polluted":2}}}}`,
+    );
+    const payload = frame.payload as { a: object };
+    expect(Object.getPrototypeOf(frame)).toBe(Object.prototype);
+    expect(Object.hasOwn(payload.a, '__proto__')).toBe(false);
+    expect((Object.assign({}, payload.a) as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('keeps "constructor" and "prototype" keys as plain data', () => {
     const frame = frameOf('{"type":"x","payload":{"constructor":{"prototype":{"bad":1}}}}');
     expect(frame.payload).toEqual({ constructor: { prototype: { bad: 1 } } });
