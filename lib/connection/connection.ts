@@ -4,7 +4,7 @@ import type { RealtimeClient } from '../interfaces/realtime-client.interface.js'
 import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import type { WireFormat } from '../protocol/wire-format.js';
-import { type OutboundFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
+import { type FrameSender, type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
 import { CloseCode } from '../protocol/error-codes.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
@@ -37,15 +37,9 @@ export interface OutboundPolicy {
   readonly drop: boolean;
   /** Bytes queued past which volatile messages are dropped. */
   readonly volatileBufferedBytes: number;
-  /** Write published frames pre-built (off with permessage-deflate, whose queue a direct write would overtake). */
+  /** Write whole pre-built frames (off with permessage-deflate, whose queue a direct write would overtake). */
   readonly prebuiltFrames: boolean;
   readonly stats: RealtimeStats;
-}
-
-/** The part of ws's sender a pre-built frame is written through. */
-interface FrameSender {
-  readonly _state: number;
-  sendFrame(list: Buffer[], cb?: () => void): void;
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
@@ -234,10 +228,7 @@ export class Connection implements RealtimeClient {
       policy.stats.dropped++;
       return false;
     }
-    const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
-    // The sender's state is 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct
-    // write would overtake the queue.
-    const prebuilt = policy.prebuiltFrames && sender?._state === 0 ? sender : undefined;
+    const prebuilt = this.#frameSender();
     if (this.format.binary) {
       const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
       if (prebuilt !== undefined) {
@@ -275,9 +266,23 @@ export class Connection implements RealtimeClient {
       this.#closeSlowConsumer();
       return false;
     }
-    this.#socket.send(data);
+    const sender = this.#frameSender();
+    if (sender !== undefined) {
+      sender.sendFrame([encodeFrame(data)]);
+    } else {
+      this.#socket.send(data);
+    }
     this.outbound.stats.framesOut.add(type);
     return true;
+  }
+
+  /** ws's sender when a whole frame can be written through it now (see `OutboundPolicy.prebuiltFrames`). */
+  #frameSender(): FrameSender | undefined {
+    if (!this.outbound.prebuiltFrames) {
+      return undefined;
+    }
+    const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
+    return sender?._state === 0 ? sender : undefined;
   }
 
   #writable(): boolean {

@@ -17,30 +17,57 @@ export function outboundFrame(text: string): OutboundFrame {
   return { text, bytes: undefined, packed: undefined, packedBytes: undefined };
 }
 
-interface FrameBuilder {
-  frame(
-    data: Buffer,
-    options: { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean },
-  ): Buffer[];
+/** The part of ws's sender a pre-built frame is written through: semi-internal, so feature-detected. */
+export interface FrameSender {
+  /** 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct write would overtake. */
+  readonly _state: number;
+  sendFrame(list: Buffer[], cb?: () => void): void;
 }
 
-/** `ws`'s frame builder: semi-internal, so feature-detected (ESM exposes it as the named export `Sender`). */
-const builder = (ws as unknown as { Sender?: FrameBuilder }).Sender;
-
-/** Whether frames can be pre-built with this `ws`; when not, every write falls back to `send(text)`. */
-export const PREBUILT_FRAMES = typeof builder?.frame === 'function';
+/** Whether this `ws` writes pre-built frames (ESM exposes its sender as the named export `Sender`). */
+export const PREBUILT_FRAMES =
+  typeof (ws as unknown as { Sender?: { prototype?: Partial<FrameSender> } }).Sender?.prototype?.sendFrame ===
+  'function';
 
 /** The frame's bytes: an unmasked, final text frame, built on first call and kept. */
 export function frameBytes(frame: OutboundFrame): Buffer {
-  return (frame.bytes ??= buildFrame(Buffer.from(frame.text), 1));
+  return (frame.bytes ??= encodeFrame(frame.text));
 }
 
 /** The MessagePack binary frame of a message, given its packed payload; built on first call and kept. */
 export function packedFrameBytes(frame: OutboundFrame, packed: Buffer): Buffer {
-  return (frame.packedBytes ??= buildFrame(packed, 2));
+  return (frame.packedBytes ??= encodeFrame(packed));
 }
 
-function buildFrame(data: Buffer, opcode: 1 | 2): Buffer {
-  const parts = builder!.frame(data, { fin: true, rsv1: false, opcode, mask: false, readOnly: false });
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+const OPCODE_TEXT = 0x01;
+const OPCODE_BINARY = 0x02;
+const FIN = 0x80;
+
+/**
+ * A whole server-to-client WebSocket frame (RFC 6455 5.2: final, unmasked, no extension bits) in one buffer: a text
+ * frame for a string, a binary frame for bytes. One buffer is one `write` on the socket, where ws's own `send` writes
+ * the header and the payload as two chunks (a `writev`).
+ */
+export function encodeFrame(payload: string | Buffer): Buffer {
+  const text = typeof payload === 'string';
+  const length = text ? Buffer.byteLength(payload) : payload.length;
+  const headerLength = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  frame[0] = FIN | (text ? OPCODE_TEXT : OPCODE_BINARY);
+  if (headerLength === 2) {
+    frame[1] = length;
+  } else if (headerLength === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  if (text) {
+    frame.write(payload, headerLength, length, 'utf8');
+  } else {
+    payload.copy(frame, headerLength);
+  }
+  return frame;
 }

@@ -131,6 +131,12 @@ class EchoHandlers {
     return { body, from: client.userId };
   }
 
+  /** An ack of any size from a small request: `text` repeated `times`. */
+  @OnMessage('echo:repeat')
+  repeat(@Payload() body: { text: string; times: number }) {
+    return body.text.repeat(body.times);
+  }
+
   @OnMessage('echo:promise')
   async echoLater(@Payload() body: unknown) {
     await Promise.resolve();
@@ -346,6 +352,19 @@ describe.each(PLATFORMS)('routing through Nest (%s)', (platform) => {
       expect((await bob.request({ type: 'echo:promise', payload: 'later' })).payload).toBe('later');
       expect((await bob.request({ type: 'echo:observable', payload: 'last' })).payload).toBe('last');
       expect(await bob.request({ type: 'nothing', id: 'n1' })).toEqual({ type: 'ack', replyTo: 'n1' });
+    });
+
+    it('delivers acks of every frame length form whole (7-bit, 16-bit and 64-bit lengths, multi-byte text)', async () => {
+      for (const [text, times] of [
+        ['', 1],
+        ['a', 100],
+        ['é', 70],
+        ['a', 65_000],
+        ['✓', 30_000],
+      ] as const) {
+        const reply = await bob.request({ type: 'echo:repeat', payload: { text, times } });
+        expect(reply.payload).toBe(text.repeat(times));
+      }
     });
 
     it('routes every type stacked on one method', async () => {

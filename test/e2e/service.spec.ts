@@ -92,17 +92,23 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
   it('frames a broadcast once for all its subscribers, and each gets the same bytes', async () => {
     const members = await Promise.all(['a', 'b', 'c', 'd'].map((user) => connect(user)));
     await Promise.all(members.map((member) => member.subscribe('room:framed')));
-    // ws's frame builder: a named export of the ESM build that @types/ws does not declare.
-    const builder = (ws as unknown as { Sender: { frame: (...args: unknown[]) => Buffer[] } }).Sender;
-    const framing = jest.spyOn(builder, 'frame');
+    // ws's sender: a named export of the ESM build that @types/ws does not declare.
+    const sender = (ws as unknown as { Sender: { prototype: { sendFrame: (list: Buffer[]) => void } } }).Sender;
+    const writes = jest.spyOn(sender.prototype, 'sendFrame');
+    const sends = jest.spyOn(ws.WebSocket.prototype, 'send');
     try {
       const sent = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
-      expect(framing).toHaveBeenCalledTimes(1);
       for (const member of members) {
         expect(await member.nextOfType('news')).toEqual({ ...sent, payload: { text: 'é✓' } });
       }
+      // Four writes of one and the same buffer, and no per-socket framing through send().
+      expect(writes).toHaveBeenCalledTimes(4);
+      const [frame] = writes.mock.calls[0][0];
+      expect(writes.mock.calls.every(([list]) => list.length === 1 && list[0] === frame)).toBe(true);
+      expect(sends).not.toHaveBeenCalled();
     } finally {
-      framing.mockRestore();
+      writes.mockRestore();
+      sends.mockRestore();
     }
   });
 
