@@ -32,6 +32,7 @@ import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { Admission } from './admission.js';
 import { clientAddress } from './client-address.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
+import { HandshakeDeadlines } from './handshake-deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { rejectHandshake } from './reject-handshake.js';
 import { loadMsgpackFormat } from './load-msgpack.js';
@@ -51,7 +52,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   #heartbeat: Heartbeat | undefined;
   #accepting = false;
   #connectionSequence = 0;
-  #pendingHandshakes = new Set<Duplex>();
+  #handshakes: HandshakeDeadlines | undefined;
   #drained: (() => void) | undefined;
   readonly #admission: Admission;
   /** The MessagePack format, loaded at bootstrap with the `msgpack` option. */
@@ -126,6 +127,10 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       });
     });
     this.#heartbeat = new Heartbeat(this.registry, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    this.#handshakes = new HandshakeDeadlines(this.options.handshakeTimeoutMs, (socket) => {
+      this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
+      this.#refuse(socket, 408, 'Handshake timeout');
+    });
     this.#accepting = true;
     const where = this.#ownsHttpServer ? `port ${this.address()?.port}` : 'the application HTTP server';
     this.#logger.log(`Realtime endpoint ${this.options.path} on ${where}`);
@@ -141,9 +146,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     }
     this.#accepting = false;
     this.#heartbeat?.stop();
-    for (const socket of this.#pendingHandshakes) {
-      socket.destroy();
-    }
+    this.#handshakes?.stop();
     if (this.registry.size > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       for (const connection of this.registry.all()) {
@@ -219,21 +222,17 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     // Until ws takes the socket over, an error on it (a reset during authentication) must not crash the process.
     const ignoreError = (): void => undefined;
     socket.on('error', ignoreError);
-    this.#pendingHandshakes.add(socket);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
-      this.#refuse(socket, 408, 'Handshake timeout');
-    }, this.options.handshakeTimeoutMs);
+    const handshakes = this.#handshakes!;
+    handshakes.start(socket, Date.now());
     let identity: ConnectionIdentity | null;
+    let expired: boolean;
     try {
       identity = await this.authenticator.authenticate(request);
     } finally {
-      clearTimeout(timer);
-      this.#pendingHandshakes.delete(socket);
+      expired = !handshakes.finish(socket);
     }
-    if (timedOut) {
+    if (expired) {
+      // Answered 408 already, or cut on shutdown.
       return;
     }
     if (!this.#accepting || socket.destroyed) {
@@ -300,7 +299,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         Date.now(),
       ),
     );
-    void this.hooks.connected(connection);
+    this.hooks.connected(connection);
   }
 
   async #release(connection: Connection, code: number, reason: string): Promise<void> {
