@@ -18,8 +18,14 @@ export class LifecycleHooks {
     }
   }
 
-  /** A failing hook is logged and does not stop the others nor the connection. */
-  async connected(connection: Connection): Promise<void> {
+  /** Runs the connect hooks, if any: a failing hook is logged and does not stop the others nor the connection. */
+  connected(connection: Connection): void {
+    if (this.#onConnect.length > 0) {
+      void this.#runConnected(connection);
+    }
+  }
+
+  async #runConnected(connection: Connection): Promise<void> {
     for (const hook of this.#onConnect) {
       try {
         await hook.onRealtimeConnect(connection);
