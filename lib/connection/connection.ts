@@ -47,11 +47,12 @@ export class Connection implements RealtimeClient {
   readonly userId: string | null;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly info: Readonly<Record<string, unknown>>;
-  readonly connectedAt = new Date();
   readonly #socket: WebSocket;
   readonly #subscriptions = new Map<string, ChannelBinding>();
   #closed = false;
-  #lastSeenAt = Date.now();
+  /** Milliseconds, not a Date: a number per connection is smaller, and most connections are never asked. */
+  readonly #connectedAt = Date.now();
+  #lastSeenAt = this.#connectedAt;
   #closeRequestedAt: number | undefined;
   #handling = false;
   #backlog: DeferredFrame[] | undefined;
@@ -77,6 +78,10 @@ export class Connection implements RealtimeClient {
     this.userId = identity.userId;
     this.metadata = identity.metadata;
     this.info = identity.info;
+  }
+
+  get connectedAt(): Date {
+    return new Date(this.#connectedAt);
   }
 
   get protocol(): string {
