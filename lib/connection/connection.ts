@@ -6,6 +6,7 @@ import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import type { WireFormat } from '../protocol/wire-format.js';
 import { type FrameSender, type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
 import { CloseCode } from '../protocol/error-codes.js';
+import type { WriteCoalescer } from './write-coalescer.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
 export interface DeferredFrame {
@@ -39,6 +40,8 @@ export interface OutboundPolicy {
   readonly volatileBufferedBytes: number;
   /** Write whole pre-built frames (off with permessage-deflate, whose queue a direct write would overtake). */
   readonly prebuiltFrames: boolean;
+  /** Coalesces the pre-built frames of a burst into one write per socket. */
+  readonly coalescer: WriteCoalescer;
   readonly stats: RealtimeStats;
 }
 
@@ -64,6 +67,8 @@ export class Connection implements RealtimeClient {
   #refusalWindowStart = 0;
   /** History channels: the last offset this connection has, so it never gets one twice or out of order. */
   #offsets: Map<string, number> | undefined;
+  /** The event-loop turn of the last pre-built write (see `WriteCoalescer`). */
+  #writeTurn = 0;
 
   constructor(
     readonly id: string,
@@ -237,12 +242,12 @@ export class Connection implements RealtimeClient {
     if (this.format.binary) {
       const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
       if (prebuilt !== undefined) {
-        prebuilt.sendFrame([packedFrameBytes(frame, packed)]);
+        this.#writeFrame(prebuilt, packedFrameBytes(frame, packed));
       } else {
         this.#socket.send(packed);
       }
     } else if (prebuilt !== undefined) {
-      prebuilt.sendFrame([frameBytes(frame)]);
+      this.#writeFrame(prebuilt, frameBytes(frame));
     } else {
       this.#socket.send(frame.text);
     }
@@ -273,12 +278,17 @@ export class Connection implements RealtimeClient {
     }
     const sender = this.#frameSender();
     if (sender !== undefined) {
-      sender.sendFrame([encodeFrame(data)]);
+      this.#writeFrame(sender, encodeFrame(data));
     } else {
       this.#socket.send(data);
     }
     this.outbound.stats.framesOut.add(type);
     return true;
+  }
+
+  #writeFrame(sender: FrameSender, frame: Buffer): void {
+    this.#writeTurn = this.outbound.coalescer.beforeWrite(sender._socket, this.#writeTurn);
+    sender.sendFrame([frame]);
   }
 
   /** ws's sender when a whole frame can be written through it now (see `OutboundPolicy.prebuiltFrames`). */

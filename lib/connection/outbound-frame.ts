@@ -1,4 +1,5 @@
 import * as ws from 'ws';
+import type { CorkableSocket } from './write-coalescer.js';
 
 /**
  * A published message on its way to local connections: the encoded text, and, built once on first use, the whole
@@ -21,6 +22,8 @@ export function outboundFrame(text: string): OutboundFrame {
 export interface FrameSender {
   /** 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct write would overtake. */
   readonly _state: number;
+  /** The net socket it writes to. */
+  readonly _socket: CorkableSocket;
   sendFrame(list: Buffer[], cb?: () => void): void;
 }
 

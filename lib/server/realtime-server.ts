@@ -17,6 +17,7 @@ import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../con
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
 import { PREBUILT_FRAMES } from '../connection/outbound-frame.js';
+import { WriteCoalescer } from '../connection/write-coalescer.js';
 import { HistoryStore } from '../history/history-store.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
@@ -81,6 +82,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       drop: options.backpressure.policy === 'drop',
       volatileBufferedBytes: options.backpressure.volatileBufferedBytes,
       prebuiltFrames: PREBUILT_FRAMES && !options.perMessageDeflate,
+      coalescer: new WriteCoalescer(),
       stats,
     };
     this.#wss = new WebSocketServer({

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Socket } from 'node:net';
 import { Injectable, Module } from '@nestjs/common';
 import * as ws from 'ws';
 import {
@@ -109,6 +110,39 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
     } finally {
       writes.mockRestore();
       sends.mockRestore();
+    }
+  });
+
+  it('writes a burst published in one turn as two writes per subscriber, and each gets all of it in order', async () => {
+    const members = await Promise.all(['a', 'b', 'c'].map((user) => connect(user)));
+    await Promise.all(members.map((member) => member.subscribe('room:burst')));
+    // Writes on the server's side of the sockets (those a net.Server accepted), per socket.
+    const writes = new Map<Socket, number>();
+    type Write = (this: Socket, ...args: unknown[]) => void;
+    const counting = (write: Write): Write =>
+      function (this: Socket, ...args) {
+        if ((this as { server?: unknown }).server !== undefined) {
+          writes.set(this, (writes.get(this) ?? 0) + 1);
+        }
+        write.apply(this, args);
+      };
+    const prototype = Socket.prototype as unknown as { _write: Write; _writev: Write };
+    const { _write: write, _writev: writev } = prototype;
+    const single = jest.spyOn(prototype, '_write').mockImplementation(counting(write));
+    const batched = jest.spyOn(prototype, '_writev').mockImplementation(counting(writev));
+    try {
+      const sent = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => realtime.broadcastToChannel('room:burst', { type: 'tick', payload: n })),
+      );
+      for (const member of members) {
+        for (let n = 0; n < 20; n++) {
+          expect(await member.nextOfType('tick')).toMatchObject({ id: sent[n].id, payload: n });
+        }
+      }
+      expect([...writes.values()]).toEqual([2, 2, 2]);
+    } finally {
+      single.mockRestore();
+      batched.mockRestore();
     }
   });
 
