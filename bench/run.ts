@@ -84,19 +84,23 @@ for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || tit
         ? onlyIn === undefined || scenario.title.includes(onlyIn)
         : scenario.targets.includes(name)),
   );
-  for (const target of targets) {
-    const samples: Record<string, number>[] = [];
-    for (let run = 0; run < runs; run++) {
+  // Round-robin: run 1 of every server, then run 2 of every server, and so on, so that a slow spell of the machine
+  // touches all of them alike instead of the one that happened to run then.
+  const samples = new Map<Target, Record<string, number>[]>(targets.map((target) => [target, []]));
+  for (let run = 0; run < runs; run++) {
+    for (const target of targets) {
       // A fresh server per run: no state or garbage carried over from the previous one.
       const server = await startServer(target, profileDir);
       try {
-        samples.push((await scenario.measure(target, server)) as Record<string, number>);
+        samples.get(target)!.push((await scenario.measure(target, server)) as Record<string, number>);
       } finally {
         await server.stop();
       }
     }
+  }
+  for (const [target, runsOfTarget] of samples) {
     byTarget[target.name] = Object.fromEntries(
-      Object.keys(samples[0]).map((key) => [key, median(samples.map((sample) => sample[key]))]),
+      Object.keys(runsOfTarget[0]).map((key) => [key, median(runsOfTarget.map((sample) => sample[key]))]),
     );
     console.log(scenario.title, target.name, JSON.stringify(byTarget[target.name]));
   }

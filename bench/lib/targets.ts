@@ -33,7 +33,29 @@ const LIBRARY = {
 export const TARGETS: readonly Target[] = [
   { name: 'ws (raw)', script: server('raw-ws.js'), protocol: 'json', path: '/', authenticated: false },
   { name: 'Socket.IO 4.8', script: server('socketio.js'), protocol: 'sio', path: '/', authenticated: false },
+  // What Nest users hand-roll without the library: the same guard and ValidationPipe, no handshake authentication.
+  {
+    name: 'Nest gateway (platform-ws)',
+    script: server('nest-gateway.js'),
+    protocol: 'json',
+    path: '/',
+    authenticated: false,
+  },
   { name: 'nestjs-realtime', ...LIBRARY },
+  // Breakdown rows: the library without the part of the app that is not the library.
+  {
+    name: 'nestjs-realtime without ValidationPipe',
+    ...LIBRARY,
+    env: { BENCH_VALIDATION: '0' },
+    onlyIn: 'Request/ack',
+  },
+  {
+    name: 'nestjs-realtime without authentication',
+    ...LIBRARY,
+    authenticated: false,
+    env: { BENCH_ANONYMOUS: '1' },
+    onlyIn: 'Connect rate',
+  },
   {
     name: 'nestjs-realtime (msgpack)',
     ...LIBRARY,
@@ -103,7 +125,9 @@ async function startInstance(
   env: Record<string, string>,
   profileDir: string | undefined,
 ): Promise<Omit<RunningServer, 'ports'>> {
-  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  // Sampled every 100 µs (Node's default is 1 ms): a handshake or an ack is a few hundred µs of CPU.
+  const profile =
+    profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`];
   const node = [process.execPath, '--expose-gc', ...profile, target.script];
   const options = {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],

@@ -97,7 +97,8 @@ class EchoHandlers {
     // on every verify, which costs more than the rest of the handshake.
     JwtModule.register({ global: true, secret: createSecretKey(Buffer.from(BENCH_SECRET)) }),
     RealtimeModule.forRoot({
-      authenticate: JwtAuthenticator,
+      // BENCH_ANONYMOUS=1 (a breakdown row): no handshake authentication, to show what verifying the JWT costs.
+      authenticate: process.env.BENCH_ANONYMOUS === '1' ? undefined : JwtAuthenticator,
       maxConnections: 0,
       maxConnectionsPerIp: 0,
       maxConnectionsPerUser: 0,
@@ -114,6 +115,10 @@ class EchoHandlers {
 class BenchModule {}
 
 const app = await NestFactory.create(BenchModule, { logger: ['error', 'warn'] });
-app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+// BENCH_VALIDATION=0 (a breakdown row, not the bar): the same app without the ValidationPipe, which shows what
+// class-transformer and class-validator cost apart from the library.
+if (process.env.BENCH_VALIDATION !== '0') {
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+}
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
 serveIpc(Number(new URL(await app.getUrl()).port));
