@@ -11,23 +11,9 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import { IsInt, IsString, Length } from 'class-validator';
 import type { WebSocket } from 'ws';
 import { serveIpc } from './ipc.js';
-
-class ChatMessage {
-  @IsString()
-  @Length(1, 2000)
-  text!: string;
-
-  @IsInt()
-  t!: number;
-}
-
-class EchoRequest {
-  @IsInt()
-  n!: number;
-}
+import { ChatMessage, EchoRequest } from './payloads.js';
 
 interface Ack {
   readonly type: 'ack' | 'subscribed';

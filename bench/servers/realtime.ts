@@ -6,7 +6,6 @@ import type { IncomingMessage } from 'node:http';
 import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
-import { IsInt, IsString, Length } from 'class-validator';
 import {
   Channel,
   ChannelName,
@@ -23,20 +22,7 @@ import {
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { BENCH_SECRET } from '../bench-secret.js';
 import { serveIpc } from './ipc.js';
-
-class ChatMessage {
-  @IsString()
-  @Length(1, 2000)
-  text!: string;
-
-  @IsInt()
-  t!: number;
-}
-
-class EchoRequest {
-  @IsInt()
-  n!: number;
-}
+import { ChatMessage, EchoRequest } from './payloads.js';
 
 @Injectable()
 class JwtAuthenticator implements RealtimeAuthenticator {
