@@ -4,7 +4,8 @@ import { ErrorResponder } from '../exceptions/error-responder.js';
 import { HistoryStore } from '../history/history-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { InboundFrame } from '../protocol/envelope.js';
-import { historyFrameText, presenceFrame } from '../protocol/frames.js';
+import { isBinaryText, parseInternalText } from '../protocol/binary.js';
+import { historyFrame, historyFrameText, presenceFrame } from '../protocol/frames.js';
 import { ServerFrameType } from '../protocol/message-types.js';
 import { subscriberAccess } from './channel-access.js';
 
@@ -48,7 +49,12 @@ export class ChannelQueries {
     try {
       const page = await this.history.read(channel, { since: frame.since, limit }, history);
       const frames = page.entries.map((entry) => entry.frame);
-      connection.sendText(historyFrameText(channel, page, frames, frame.id), ServerFrameType.HISTORY);
+      if (frames.some(isBinaryText)) {
+        // Bytes travel once, after the whole answer's JSON: the messages are decoded and the answer encoded anew.
+        connection.sendEnvelope(historyFrame(channel, page, frames.map(parseInternalText), frame.id));
+      } else {
+        connection.sendText(historyFrameText(channel, page, frames, frame.id), ServerFrameType.HISTORY);
+      }
     } catch (exception) {
       this.errors.fail(connection, exception, frame.id, `reading the history of "${channel}"`);
     }

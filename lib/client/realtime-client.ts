@@ -1,3 +1,4 @@
+import { decodeServerFrame, encodeClientFrame } from './binary-frames.js';
 import { Emitter } from './emitter.js';
 import { RealtimeError, errorOfFrame } from './errors.js';
 import { Subscription, type SubscriptionHost } from './subscription.js';
@@ -229,6 +230,8 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       this.#stop(new RealtimeError('CONNECTION_CLOSED', `Cannot connect to ${this.url}: ${String(error)}`));
       return;
     }
+    // Binary frames (messages with bytes) arrive as ArrayBuffers in browsers and in `ws` alike.
+    socket.binaryType = 'arraybuffer';
     this.#socket = socket;
     let failure: string | undefined;
     socket.addEventListener('message', (event: { data: unknown }) => {
@@ -262,7 +265,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   #receive(data: unknown): void {
     let message: ServerMessage;
     try {
-      message = JSON.parse(typeof data === 'string' ? data : String(data)) as ServerMessage;
+      message = decodeServerFrame(data) as ServerMessage;
     } catch {
       return;
     }
@@ -367,7 +370,7 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   #send(frame: Record<string, unknown>): void {
     const socket = this.#socket;
     if (socket !== undefined && socket.readyState === OPEN) {
-      socket.send(JSON.stringify(frame));
+      socket.send(encodeClientFrame(frame));
     }
   }
 

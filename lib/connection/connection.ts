@@ -246,10 +246,13 @@ export class Connection implements RealtimeClient {
       } else {
         this.#socket.send(packed);
       }
-    } else if (prebuilt !== undefined) {
-      this.#writeFrame(prebuilt, frameBytes(frame));
     } else {
-      this.#socket.send(frame.text);
+      const data = (frame.data ??= this.format.fromJson(frame.text));
+      if (prebuilt !== undefined) {
+        this.#writeFrame(prebuilt, frameBytes(frame, data));
+      } else {
+        this.#socket.send(data);
+      }
     }
     return true;
   }

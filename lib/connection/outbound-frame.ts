@@ -2,12 +2,16 @@ import * as ws from 'ws';
 import type { CorkableSocket } from './write-coalescer.js';
 
 /**
- * A published message on its way to local connections: the encoded text, and, built once on first use, the whole
- * WebSocket frame (header and payload in one buffer) that every connection gets as is. Socket.IO does the same for
- * broadcasts; raw `ws` `send(string)` re-frames and re-encodes the text per socket.
+ * A published message on its way to local connections: the encoded text (the internal form: JSON, or JSON and
+ * base64 bytes after a newline), and, each made once on first use, what every connection of a wire format gets as
+ * is: the data (a JSON text, or a binary frame for a message with bytes) and the whole WebSocket frame (header and
+ * payload in one buffer). Socket.IO does the same for broadcasts; raw `ws` `send(string)` re-frames and re-encodes
+ * the text per socket.
  */
 export interface OutboundFrame {
   readonly text: string;
+  /** For `realtime.v1` connections: the data, and its frame. */
+  data: string | Buffer | undefined;
   bytes: Buffer | undefined;
   /** For MessagePack connections: the message re-encoded once, and its binary frame. */
   packed: Buffer | undefined;
@@ -15,7 +19,7 @@ export interface OutboundFrame {
 }
 
 export function outboundFrame(text: string): OutboundFrame {
-  return { text, bytes: undefined, packed: undefined, packedBytes: undefined };
+  return { text, data: undefined, bytes: undefined, packed: undefined, packedBytes: undefined };
 }
 
 /** The part of ws's sender a pre-built frame is written through: semi-internal, so feature-detected. */
@@ -32,9 +36,9 @@ export const PREBUILT_FRAMES =
   typeof (ws as unknown as { Sender?: { prototype?: Partial<FrameSender> } }).Sender?.prototype?.sendFrame ===
   'function';
 
-/** The frame's bytes: an unmasked, final text frame, built on first call and kept. */
-export function frameBytes(frame: OutboundFrame): Buffer {
-  return (frame.bytes ??= encodeFrame(frame.text));
+/** The frame of a message's data (JSON text or binary), given the data; built on first call and kept. */
+export function frameBytes(frame: OutboundFrame, data: string | Buffer): Buffer {
+  return (frame.bytes ??= encodeFrame(data));
 }
 
 /** The MessagePack binary frame of a message, given its packed payload; built on first call and kept. */

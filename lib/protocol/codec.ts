@@ -1,3 +1,4 @@
+import { binaryFrame, containsBytes, internalText, readBinaryFrame, referenceReviver, splitBytes } from './binary.js';
 import type { RealtimeEnvelope, EnvelopeMetadata, ErrorBody, FrameId, InboundFrame } from './envelope.js';
 import { ErrorCode } from './error-codes.js';
 import { PROTOCOL_LIMITS, isValidChannelName, isValidName } from './limits.js';
@@ -144,10 +145,45 @@ export function validateFrame(parsed: unknown, options: DecodeOptions): DecodeRe
   return { ok: true, frame };
 }
 
-/** Encodes a server envelope as a text frame. Throws a `TypeError` naming the type when the payload is not JSON. */
-export function encodeEnvelope(envelope: RealtimeEnvelope): string {
+/**
+ * Decodes a binary frame of `realtime.v1`: the JSON envelope, a newline, the bytes its `{"$bin":[start,length]}`
+ * references point into (see `binary.ts`). The references become `Buffer`s. Never throws.
+ */
+export function decodeBinaryFrame(data: Buffer, options: DecodeOptions): DecodeResult {
+  const parts = readBinaryFrame(data);
+  if (typeof parts === 'string') {
+    return badRequest(parts);
+  }
+  let parsed: unknown;
   try {
-    return JSON.stringify(envelope);
+    parsed = JSON.parse(parts.json, referenceReviver(parts.bytes));
+  } catch (error) {
+    return badRequest(error instanceof RangeError ? error.message : 'The JSON before the newline is not valid JSON');
+  }
+  return validateFrame(parsed, options);
+}
+
+/**
+ * Encodes a server envelope in the library's internal form: JSON text, or for an envelope with bytes the JSON, a
+ * newline and the bytes in base64 (what brokers and history stores carry). Throws a `TypeError` naming the type
+ * when the payload is not JSON.
+ */
+export function encodeEnvelope(envelope: RealtimeEnvelope): string {
+  return encoding(envelope, (value) =>
+    containsBytes(value.payload) ? internalText(splitBytes(value)) : JSON.stringify(value),
+  );
+}
+
+/** Encodes a server envelope for a `realtime.v1` connection: a JSON text frame, or a binary frame when it has bytes. */
+export function encodeEnvelopeFrame(envelope: RealtimeEnvelope): string | Buffer {
+  return encoding(envelope, (value) =>
+    containsBytes(value.payload) ? binaryFrame(splitBytes(value)) : JSON.stringify(value),
+  );
+}
+
+function encoding<T>(envelope: RealtimeEnvelope, encode: (envelope: RealtimeEnvelope) => T): T {
+  try {
+    return encode(envelope);
   } catch (error) {
     throw new TypeError(
       `Cannot encode a "${envelope.type}" message as JSON: ${error instanceof Error ? error.message : String(error)}`,

@@ -90,6 +90,19 @@ export function historyFrameText(
   return `${head.slice(0, -1)},"payload":${payload}}`;
 }
 
+/** `history` as an envelope, for pages holding bytes (see `historyFrameText` for the usual, spliced one). */
+export function historyFrame(
+  channel: string,
+  position: { readonly epoch: string; readonly offset: number },
+  messages: readonly unknown[],
+  replyTo?: FrameId,
+): RealtimeEnvelope {
+  const payload = { epoch: position.epoch, offset: position.offset, messages };
+  return replyTo === undefined
+    ? { type: ServerFrameType.HISTORY, channel, payload }
+    : { type: ServerFrameType.HISTORY, channel, replyTo, payload };
+}
+
 /** A whisper as the channel's other connections get it. */
 export function whisperFrame(
   channel: string,

@@ -1,4 +1,12 @@
-import { type DecodeOptions, type DecodeResult, decodeFrame, encodeEnvelope, validateFrame } from './codec.js';
+import { binaryFrameOfText, isBinaryText, parseInternalText } from './binary.js';
+import {
+  type DecodeOptions,
+  type DecodeResult,
+  decodeBinaryFrame,
+  decodeFrame,
+  encodeEnvelopeFrame,
+  validateFrame,
+} from './codec.js';
 import type { ErrorBody, RealtimeEnvelope } from './envelope.js';
 import { ErrorCode } from './error-codes.js';
 import { SUBPROTOCOL, SUBPROTOCOL_MSGPACK } from './message-types.js';
@@ -9,7 +17,10 @@ export interface WireFormat {
   readonly binary: boolean;
   decode(data: Buffer, isBinary: boolean, options: DecodeOptions): DecodeResult;
   encode(envelope: RealtimeEnvelope): string | Buffer;
-  /** Re-encodes a JSON-encoded envelope (published messages and history travel as JSON text). */
+  /**
+   * Re-encodes an envelope in the internal form (published messages and history travel as JSON text, with bytes
+   * after a newline in base64: see `binary.ts`).
+   */
   fromJson(text: string): string | Buffer;
 }
 
@@ -17,13 +28,10 @@ export const JSON_FORMAT: WireFormat = {
   subprotocol: SUBPROTOCOL,
   binary: false,
   decode(data, isBinary, options) {
-    if (isBinary) {
-      return refuse('Binary frames are not part of realtime.v1: send JSON text frames');
-    }
-    return decodeFrame(data.toString('utf8'), options);
+    return isBinary ? decodeBinaryFrame(data, options) : decodeFrame(data.toString('utf8'), options);
   },
-  encode: encodeEnvelope,
-  fromJson: (text) => text,
+  encode: encodeEnvelopeFrame,
+  fromJson: (text) => (isBinaryText(text) ? binaryFrameOfText(text) : text),
 };
 
 /** The two functions of a MessagePack library the binary format needs (msgpackr's `Packr`/`Unpackr`). */
@@ -50,7 +58,7 @@ export function msgpackFormat(codec: MessagePackCodec): WireFormat {
       return validateFrame(value, options);
     },
     encode: (envelope) => codec.pack(envelope),
-    fromJson: (text) => codec.pack(JSON.parse(text)),
+    fromJson: (text) => codec.pack(parseInternalText(text)),
   };
 }
 

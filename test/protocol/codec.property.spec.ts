@@ -2,7 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { resolveChannelOptions } from '../../lib/channels/channel-options.js';
 import { presenceInfoProblem } from '../../lib/presence/presence-info.js';
-import { type DecodeResult, decodeFrame } from '../../lib/protocol/codec.js';
+import { decodeServerFrame, encodeClientFrame } from '../../lib/client/binary-frames.js';
+import { parseInternalText } from '../../lib/protocol/binary.js';
+import {
+  type DecodeResult,
+  decodeBinaryFrame,
+  decodeFrame,
+  encodeEnvelope,
+  encodeEnvelopeFrame,
+} from '../../lib/protocol/codec.js';
 import { ErrorCode } from '../../lib/protocol/error-codes.js';
 import { PROTOCOL_LIMITS, isValidChannelName, isValidName } from '../../lib/protocol/limits.js';
 import { RealtimeOptionsError, resolveRealtimeOptions } from '../../lib/realtime.options.js';
@@ -157,6 +165,82 @@ describe('decodeFrame, property-based', () => {
       }),
       RUNS,
     );
+  });
+});
+
+/** JSON values with bytes (Buffers) anywhere in them. */
+const withBytes = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.jsonValue({ maxDepth: 1 }),
+    fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(
+      fc.string({ maxLength: 8 }).filter((key) => key !== '__proto__'),
+      tie('value'),
+      { maxKeys: 4 },
+    ),
+  ),
+})).value;
+
+/** What a value looks like once decoded: Buffers and Uint8Arrays compared as byte lists. */
+function normalized(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, function (this: Record<string, unknown>, key: string, encoded: unknown) {
+      const original = this[key];
+      return original instanceof Uint8Array ? { bytes: [...original] } : encoded;
+    }),
+  );
+}
+
+describe('binary frames, property-based', () => {
+  it('decodeBinaryFrame never throws on any bytes, and answers a well-formed frame or BAD_REQUEST', () => {
+    const framed = fc
+      .tuple(frameLike, fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat({ max: 80 }), { maxLength: 2 }))
+      .map(([fields, bytes, range]) => {
+        const json = JSON.stringify({ ...fields, payload: { $bin: range } });
+        return Buffer.concat([Buffer.from(`${json}\n`), bytes]);
+      });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+          framed,
+        ),
+        (data) => {
+          assertWellFormed(decodeBinaryFrame(data, options));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('server frames read by the client SDK, and client frames read by the server, keep every byte and value', () => {
+    fc.assert(
+      fc.property(withBytes, (payload) => {
+        const fromServer = encodeEnvelopeFrame({ type: 'file', payload });
+        expect(normalized((decodeServerFrame(fromServer) as { payload: unknown }).payload)).toEqual(
+          normalized(payload),
+        );
+        const internal = encodeEnvelope({ type: 'file', payload });
+        expect(normalized((parseInternalText(internal) as { payload: unknown }).payload)).toEqual(normalized(payload));
+        const fromClient = encodeClientFrame({ type: 'file', payload });
+        const decoded =
+          typeof fromClient === 'string'
+            ? decodeFrame(fromClient, options)
+            : decodeBinaryFrame(Buffer.from(fromClient), options);
+        expect(decoded.ok).toBe(true);
+        expect(normalized(decoded.ok ? decoded.frame.payload : undefined)).toEqual(normalized(payload));
+      }),
+      RUNS,
+    );
+  });
+
+  it('drops __proto__ keys in the JSON of a binary frame', () => {
+    const data = Buffer.from('{"type":"x","payload":{"__proto__":{"polluted":true},"b":{"$bin":[0,1]}}}\n\u0001');
+    const result = decodeBinaryFrame(data, options);
+    expect(result.ok && hasProtoKey(result.frame)).toBe(false);
+    expect(result.ok && (result.frame.payload as { b: Buffer }).b).toEqual(Buffer.from([1]));
   });
 });
 

@@ -30,6 +30,44 @@ export interface ConnectOptions {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/**
+ * A binary frame of `realtime.v1`, read as the README documents it (written here, not imported from the library):
+ * JSON, a newline, then the bytes; each `{"$bin":[start,length]}` in the JSON becomes a Buffer of those bytes.
+ */
+export function readBinaryFrame(data: Buffer): Frame {
+  const newline = data.indexOf(0x0a);
+  if (newline === -1) {
+    throw new Error(`A binary realtime.v1 frame without a newline: ${data.toString('hex')}`);
+  }
+  const bytes = data.subarray(newline + 1);
+  return JSON.parse(data.subarray(0, newline).toString('utf8'), (_key, value: unknown) => {
+    const range = (value as { $bin?: [number, number] } | null)?.$bin;
+    return Array.isArray(range) ? Buffer.from(bytes.subarray(range[0], range[0] + range[1])) : value;
+  }) as Frame;
+}
+
+/** A binary frame of `realtime.v1` with one binary value, the payload: `{...envelope, payload: bytes}`. */
+export function binaryFrame(envelope: Record<string, unknown>, bytes: Buffer): Buffer {
+  const json = JSON.stringify({ ...envelope, payload: { $bin: [0, bytes.length] } });
+  return Buffer.concat([Buffer.from(`${json}\n`), bytes]);
+}
+
+/** A frame for `realtime.v1`: JSON text, or a binary frame when it holds Buffers (each one becomes a reference). */
+function jsonFrame(frame: object): string | Buffer {
+  const parts: Buffer[] = [];
+  let length = 0;
+  const json = JSON.stringify(frame, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const original = this[key];
+    if (!Buffer.isBuffer(original)) {
+      return value;
+    }
+    parts.push(original);
+    length += original.length;
+    return { $bin: [length - original.length, original.length] };
+  });
+  return parts.length === 0 ? json : Buffer.concat([Buffer.from(`${json}\n`), ...parts]);
+}
+
 /** A frame predicate for `next()` and `pending()`. */
 export function ofType(type: string): (frame: Frame) => boolean {
   return (frame) => frame.type === type;
@@ -44,15 +82,20 @@ export class TestClient {
   readonly #queue: Frame[] = [];
   readonly #waiters: { match: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Every frame as it came off the wire, in order: for tests of the wire form itself. */
+  readonly raw: { readonly data: Buffer; readonly isBinary: boolean }[] = [];
   welcome!: Frame;
 
   private constructor(
     readonly socket: WebSocket,
     readonly msgpack: boolean,
   ) {
-    socket.on('message', (data: Buffer, isBinary: boolean) =>
-      this.#receive((isBinary ? unpack(data) : JSON.parse(data.toString())) as Frame),
-    );
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.raw.push({ data, isBinary });
+      this.#receive(
+        (isBinary ? (msgpack ? unpack(data) : readBinaryFrame(data)) : JSON.parse(data.toString())) as Frame,
+      );
+    });
     this.closed = new Promise((resolve) => {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
@@ -113,13 +156,16 @@ export class TestClient {
     return (this.welcome.payload as { connectionId: string }).connectionId;
   }
 
-  /** Sends a frame: MessagePack when the client speaks it, else JSON; a string or Buffer goes out as is. */
+  /**
+   * Sends a frame: MessagePack when the client speaks it, else JSON (a binary frame when it holds Buffers); a string
+   * or Buffer goes out as is.
+   */
   send(frame: object | string | Buffer): void {
     if (typeof frame === 'string' || Buffer.isBuffer(frame)) {
       this.socket.send(frame);
       return;
     }
-    this.socket.send(this.msgpack ? pack(frame) : JSON.stringify(frame));
+    this.socket.send(this.msgpack ? pack(frame) : jsonFrame(frame));
   }
 
   /** Takes the first queued frame matching `match` (any frame by default), waiting for it if needed. */
