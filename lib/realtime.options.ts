@@ -56,6 +56,10 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
   historyStore?: HistoryStore;
   /** Largest member info (from the identity or `canJoin`) as JSON, in bytes. Default 1024. */
   maxPresenceInfoBytes?: number;
+  /** Most keys a connection's metadata may hold (from the authenticator, then `setMetadata`). Default 32. */
+  maxMetadataEntries?: number;
+  /** Largest connection metadata as JSON, in bytes. Default 4096. */
+  maxMetadataBytes?: number;
   /**
    * Also speak `realtime.v1.msgpack` (the same envelopes as MessagePack, in binary frames) with clients that offer it.
    * Needs the `msgpackr` package. Default false.
@@ -89,6 +93,8 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly presenceStore: PresenceStore | undefined;
   readonly historyStore: HistoryStore | undefined;
   readonly maxPresenceInfoBytes: number;
+  readonly maxMetadataEntries: number;
+  readonly maxMetadataBytes: number;
   readonly msgpack: boolean;
   readonly closeUnauthorized: boolean;
 }
@@ -101,6 +107,8 @@ export const REALTIME_DEFAULTS = {
   maxPayloadBytes: 64 * 1024,
   maxChannelNameLength: 128,
   maxPresenceInfoBytes: 1024,
+  maxMetadataEntries: 32,
+  maxMetadataBytes: 4096,
   ...PROTECTION_DEFAULTS,
 } as const;
 
@@ -118,6 +126,8 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'presenceStore',
   'historyStore',
   'maxPresenceInfoBytes',
+  'maxMetadataEntries',
+  'maxMetadataBytes',
   'msgpack',
   'closeUnauthorized',
   ...PROTECTION_OPTION_KEYS,
@@ -192,6 +202,18 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
       (value) => isIntegerIn(value, 2, 65_536),
       'an integer number of bytes from 2 to 65536',
     ),
+    maxMetadataEntries: check(
+      'maxMetadataEntries',
+      options.maxMetadataEntries ?? REALTIME_DEFAULTS.maxMetadataEntries,
+      (value) => isIntegerIn(value, 1, 1024),
+      'an integer from 1 to 1024',
+    ),
+    maxMetadataBytes: check(
+      'maxMetadataBytes',
+      options.maxMetadataBytes ?? REALTIME_DEFAULTS.maxMetadataBytes,
+      (value) => isIntegerIn(value, 2, 1024 * 1024),
+      'an integer number of bytes from 2 to 1048576',
+    ),
     msgpack: check('msgpack', options.msgpack ?? false, isBoolean, 'a boolean'),
     closeUnauthorized: check('closeUnauthorized', options.closeUnauthorized ?? false, isBoolean, 'a boolean'),
   };
@@ -221,6 +243,7 @@ const PRESENCE_STORE_METHODS = [
   'start',
   'add',
   'remove',
+  'setInfo',
   'members',
   'addConnection',
   'removeConnection',

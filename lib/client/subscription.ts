@@ -21,6 +21,8 @@ type SubscriptionEvents = {
   subscribed: [info: SubscribedInfo];
   join: [member: PresenceMember];
   leave: [member: PresenceMember];
+  /** A member's info changed while it stayed (a status: online, away, busy...). */
+  update: [member: PresenceMember];
   whisper: [payload: unknown, whisper: { event: string; sender: string | null | undefined }];
   error: [error: RealtimeError];
   message: [message: ServerMessage];
@@ -28,6 +30,7 @@ type SubscriptionEvents = {
 
 const USER_JOINED = 'system:user_joined';
 const USER_LEFT = 'system:user_left';
+const PRESENCE_UPDATE = 'system:presence';
 
 /**
  * A channel the client is in: its messages (`on(type, handler)`), whispers, presence members and events, history.
@@ -70,7 +73,10 @@ export class Subscription<M extends object = MessageMap> {
     return [...this.#members.values()];
   }
 
-  /** `subscribed` (after every (re)subscribe, with `recovered`), `join`, `leave`, `whisper`, `error`, `message`. */
+  /**
+   * `subscribed` (after every (re)subscribe, with `recovered`), `join`, `leave`, `update` (a member's info changed),
+   * `whisper`, `error`, `message`.
+   */
   on<K extends keyof SubscriptionEvents>(event: K, handler: (...args: SubscriptionEvents[K]) => void): () => void;
   /** Messages of a type in this channel: `(payload, message)`, the message with `sender`, `id`, `offset`. */
   on<K extends keyof M & string>(type: K, handler: (payload: M[K], message: ServerMessage<M[K]>) => void): () => void;
@@ -154,6 +160,7 @@ export class Subscription<M extends object = MessageMap> {
     switch (message.type) {
       case USER_JOINED:
       case USER_LEFT:
+      case PRESENCE_UPDATE:
         this.#presence(message);
         return;
       case 'whisper':
@@ -203,6 +210,9 @@ export class Subscription<M extends object = MessageMap> {
     if (message.type === USER_JOINED) {
       this.#members.set(member.userId, member);
       this.#events.emit('join', member);
+    } else if (message.type === PRESENCE_UPDATE) {
+      this.#members.set(member.userId, member);
+      this.#events.emit('update', member);
     } else {
       this.#members.delete(member.userId);
       this.#events.emit('leave', member);
@@ -225,7 +235,7 @@ interface SubscribedPayload {
   readonly recovered?: boolean;
 }
 
-const EVENTS = new Set(['subscribed', 'join', 'leave', 'whisper', 'error', 'message']);
+const EVENTS = new Set(['subscribed', 'join', 'leave', 'update', 'whisper', 'error', 'message']);
 
 function isEvent(type: string): type is keyof SubscriptionEvents {
   return EVENTS.has(type);

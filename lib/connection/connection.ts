@@ -6,6 +6,7 @@ import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import type { WireFormat } from '../protocol/wire-format.js';
 import { type FrameSender, type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
 import { CloseCode } from '../protocol/error-codes.js';
+import { type MetadataLimits, patchMetadata } from './connection-metadata.js';
 import type { WriteCoalescer } from './write-coalescer.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
@@ -31,8 +32,10 @@ interface HeldFrame {
   readonly volatile: boolean;
 }
 
-/** How writes treat a connection that is behind: shared by every connection of a server. */
+/** How writes treat a connection that is behind, and other bounds: shared by every connection of a server. */
 export interface OutboundPolicy {
+  /** How much metadata a connection may hold (`setMetadata`). */
+  readonly metadata: MetadataLimits;
   /** Bytes queued past which the connection is closed (4000) or, with `drop`, published messages are dropped. */
   readonly maxBufferedBytes: number;
   readonly drop: boolean;
@@ -48,8 +51,8 @@ export interface OutboundPolicy {
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
 export class Connection implements RealtimeClient {
   readonly userId: string | null;
-  readonly metadata: Readonly<Record<string, unknown>>;
   readonly info: Readonly<Record<string, unknown>>;
+  #metadata: Readonly<Record<string, unknown>>;
   readonly #socket: WebSocket;
   readonly #subscriptions = new Map<string, ChannelBinding>();
   #closed = false;
@@ -81,8 +84,21 @@ export class Connection implements RealtimeClient {
   ) {
     this.#socket = socket;
     this.userId = identity.userId;
-    this.metadata = identity.metadata;
+    this.#metadata = identity.metadata;
     this.info = identity.info;
+  }
+
+  get metadata(): Readonly<Record<string, unknown>> {
+    return this.#metadata;
+  }
+
+  /**
+   * Sets (or, with `undefined`, removes) metadata keys; guards and handlers see the new values from now on.
+   * Throws, changing nothing, past `maxMetadataEntries` / `maxMetadataBytes` or for a non-JSON value.
+   */
+  setMetadata(patch: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+    this.#metadata = patchMetadata(this.#metadata, patch, this.outbound.metadata);
+    return this.#metadata;
   }
 
   get connectedAt(): Date {

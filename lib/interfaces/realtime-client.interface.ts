@@ -7,8 +7,14 @@ export interface RealtimeClient {
   readonly id: string;
   /** The authenticated user, or `null` for an anonymous connection. */
   readonly userId: string | null;
-  /** What the authenticator returned as `metadata`. */
+  /** What the authenticator returned as `metadata`, as changed since by `setMetadata`. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Sets metadata keys (a key set to `undefined` is removed) and returns the new metadata: guards and handlers of
+   * this connection's next frames see it. Bounded by `maxMetadataEntries` and `maxMetadataBytes` (as JSON); past
+   * them, or for a value that is not JSON, it throws and nothing changes. The same as `RealtimeService.setMetadata`.
+   */
+  setMetadata(patch: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>>;
   /** What the authenticator returned as `info`: shown to other members of presence channels. `{}` by default. */
   readonly info: Readonly<Record<string, unknown>>;
   /** The client's IP address: the socket's peer, or the address behind trusted proxies (`trustProxy`). */

@@ -1,7 +1,7 @@
 import { type PresenceMember, PresenceStore } from './presence-store.js';
 
 interface MemberEntry {
-  readonly member: PresenceMember;
+  member: PresenceMember;
   readonly connections: Set<string>;
 }
 
@@ -45,6 +45,14 @@ export class MemoryPresenceStore extends PresenceStore {
       this.#channels.delete(channel);
     }
     return Promise.resolve(entry.member);
+  }
+
+  setInfo(channel: string, member: PresenceMember): Promise<boolean> {
+    const entry = this.#channels.get(channel)?.get(member.userId);
+    if (entry !== undefined) {
+      entry.member = member;
+    }
+    return Promise.resolve(entry !== undefined);
   }
 
   members(channel: string): Promise<PresenceMember[]> {

@@ -34,6 +34,12 @@ export abstract class PresenceStore {
    */
   abstract remove(channel: string, connectionId: string, userId: string): Promise<PresenceMember | undefined>;
 
+  /**
+   * Replaces the info of a member (`member.userId`) of `channel`, for every connection of the user there. Resolves
+   * to false, changing nothing, when the user is not a member.
+   */
+  abstract setInfo(channel: string, member: PresenceMember): Promise<boolean>;
+
   /** The channel's members, one per user. */
   abstract members(channel: string): Promise<PresenceMember[]>;
 

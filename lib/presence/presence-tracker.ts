@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Broker } from '../broker/broker.js';
 import type { Connection } from '../connection/connection.js';
-import { presenceEventFrame } from '../protocol/frames.js';
+import { presenceEventFrame, presenceUpdateFrame } from '../protocol/frames.js';
 import { encodeEnvelope } from '../protocol/codec.js';
 import { ServerFrameType } from '../protocol/message-types.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
@@ -68,6 +68,25 @@ export class PresenceTracker {
     if (left !== undefined) {
       this.#announce(ServerFrameType.USER_LEFT, channel, left, connection.id);
     }
+  }
+
+  /**
+   * Replaces a member's info in a channel and, when the user is a member, tells the channel once (every node, every
+   * connection, the user's own included) with `system:presence {userId, info}`. Throws a `TypeError` naming the
+   * problem for info that is not a plain JSON object within `maxPresenceInfoBytes`. Resolves to whether the user is
+   * a member.
+   */
+  async update(channel: string, member: PresenceMember): Promise<boolean> {
+    const problem = presenceInfoProblem(member.info, this.options.maxPresenceInfoBytes);
+    if (problem !== undefined) {
+      throw new TypeError(`Invalid presence info for user "${member.userId}" in "${channel}": ${problem}`);
+    }
+    if (!(await this.store.setInfo(channel, member))) {
+      return false;
+    }
+    const frame = encodeEnvelope(presenceUpdateFrame(channel, member, Date.now()));
+    await this.broker.publish({ kind: 'channel', channel, type: ServerFrameType.PRESENCE, frame });
+    return true;
   }
 
   /** Counts a new connection in the cluster-wide totals; a store failure is logged, the connection stays. */

@@ -60,6 +60,15 @@ export function presenceEventFrame(
   return { type, channel, timestamp, payload: { userId: member.userId, info: member.info } };
 }
 
+/** `system:presence` without `replyTo`: a member's info changed (a status, say); once per user, to the channel. */
+export function presenceUpdateFrame(
+  channel: string,
+  member: MemberPayload,
+  timestamp: number,
+): RealtimeEnvelope<MemberPayload> {
+  return { type: ServerFrameType.PRESENCE, channel, timestamp, payload: { userId: member.userId, info: member.info } };
+}
+
 /** `system:presence`: the answer to a `presence` frame. */
 export function presenceFrame(
   channel: string,

@@ -61,6 +61,21 @@ export class RedisPresenceStore extends PresenceStore {
     return this.#remove(channel, connectionId);
   }
 
+  async setInfo(channel: string, member: PresenceMember): Promise<boolean> {
+    const info = JSON.stringify(member.info);
+    // This node's copy follows, so a resync puts back the new info.
+    for (const [key, entry] of this.#held) {
+      if (entry.scope === channel && entry.userId === member.userId) {
+        this.#held.set(key, { ...entry, info });
+      }
+    }
+    const prefix = this.connections.keyPrefix;
+    const updated = await this.connections.run('updating presence', (redis) =>
+      redis.realtimePresenceSetInfo(prefix, channel, member.userId, info),
+    );
+    return updated === 1;
+  }
+
   async members(channel: string): Promise<PresenceMember[]> {
     const info = await this.connections.run('reading presence', (redis) => redis.hgetall(this.#key(channel, 'info')));
     return Object.entries(info).map(([userId, text]) => ({ userId, info: parseInfo(text) }));

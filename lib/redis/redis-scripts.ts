@@ -74,6 +74,13 @@ redis.call('SREM', node_key(ARGV[2]), cjson.encode({ARGV[3], ARGV[4], user}))
 return remove_entry(ARGV[3], ARGV[4])
 `;
 
+/** ARGV: prefix, scope, user, info. Replaces a member's info; returns 1 when the user is a member, else 0. */
+const PRESENCE_SET_INFO = `${PRESENCE_LIB}
+if redis.call('HEXISTS', scope_key(ARGV[2], 'users'), ARGV[3]) == 0 then return 0 end
+redis.call('HSET', scope_key(ARGV[2], 'info'), ARGV[3], ARGV[4])
+return 1
+`;
+
 /**
  * ARGV: prefix, node, timeout ms. Records the heartbeat; returns 1 when the node had been missing or silent past
  * the timeout (its entries may have been reaped: it must resync them).
@@ -212,6 +219,7 @@ return out
 export const REDIS_SCRIPTS = {
   realtimePresenceAdd: PRESENCE_ADD,
   realtimePresenceRemove: PRESENCE_REMOVE,
+  realtimePresenceSetInfo: PRESENCE_SET_INFO,
   realtimePresenceHeartbeat: PRESENCE_HEARTBEAT,
   realtimePresenceReap: PRESENCE_REAP,
   realtimePresenceResync: PRESENCE_RESYNC,
@@ -225,6 +233,7 @@ type Script<Result> = (...args: (string | number)[]) => Promise<Result>;
 export interface RedisScripts {
   realtimePresenceAdd: Script<0 | 1>;
   realtimePresenceRemove: Script<[string, string] | null>;
+  realtimePresenceSetInfo: Script<0 | 1>;
   realtimePresenceHeartbeat: Script<0 | 1>;
   realtimePresenceReap: Script<string[]>;
   realtimePresenceResync: Script<string[]>;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { ConnectionIdentity } from '../connection/connection.js';
+import { metadataProblem } from '../connection/connection-metadata.js';
 import type {
   AuthenticateFunction,
   RealtimeAuthenticator,
@@ -76,9 +77,17 @@ export class HandshakeAuthenticator implements OnModuleInit {
       );
       return null;
     }
+    const limits = { maxEntries: this.options.maxMetadataEntries, maxBytes: this.options.maxMetadataBytes };
+    const metaProblem = metadata === undefined ? undefined : metadataProblem(metadata, limits);
+    if (metaProblem !== undefined) {
+      this.#logger.error(
+        `Handshake refused: the authenticator returned bad "metadata" for user "${userId}": ${metaProblem}`,
+      );
+      return null;
+    }
     return {
       userId,
-      metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : EMPTY,
+      metadata: (metadata as Record<string, unknown> | undefined) ?? EMPTY,
       info: (info as Record<string, unknown> | undefined) ?? EMPTY,
     };
   }

@@ -78,6 +78,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.#admission = new Admission(options);
     this.#outbound = {
+      metadata: { maxEntries: options.maxMetadataEntries, maxBytes: options.maxMetadataBytes },
       maxBufferedBytes: options.backpressure.maxBufferedBytes,
       drop: options.backpressure.policy === 'drop',
       volatileBufferedBytes: options.backpressure.volatileBufferedBytes,

@@ -221,13 +221,22 @@ export class RealtimeService implements OnModuleDestroy {
 
   /** The members of a presence channel (one per user, on every node). Throws for a channel without presence. */
   async getPresence(channel: string): Promise<PresenceMember[]> {
-    this.#requireChannel(channel);
-    if (!this.catalog.match(channel)?.definition.options.presence) {
-      throw new TypeError(
-        `Channel "${channel}" has no presence: declare it with @Channel(pattern, { presence: true })`,
-      );
-    }
+    this.#requirePresence(channel);
     return this.presence.members(channel);
+  }
+
+  /**
+   * Replaces a member's public info in a presence channel while the user stays joined (a status: online, away,
+   * busy...). Pass the whole info: `{ ...client.info, status: 'away' }`. Every subscriber of the channel, on every
+   * node, gets one `system:presence {userId, info}` (once per user, however many devices), and `getPresence`,
+   * `subscribed` and `presence` answers show it from then on. Resolves to false, sending nothing, when the user is
+   * not a member. Throws for a channel without presence or info that is not a plain JSON object within
+   * `maxPresenceInfoBytes`.
+   */
+  async setPresenceInfo(channel: string, userId: string, info: Readonly<Record<string, unknown>>): Promise<boolean> {
+    this.#requirePresence(channel);
+    requireString('userId', userId);
+    return this.presence.update(channel, { userId, info });
   }
 
   /**
@@ -256,6 +265,21 @@ export class RealtimeService implements OnModuleDestroy {
     return this.counters.snapshot(this.registry.size, this.registry.channelCount());
   }
 
+  /**
+   * Sets metadata keys of a connection of this node (a key set to `undefined` is removed); its guards and handlers
+   * see the new values from its next frame on, and `getConnection` returns them. Returns the new metadata, or
+   * undefined when the connection is not on this node. Throws, changing nothing, past `maxMetadataEntries` or
+   * `maxMetadataBytes` (as JSON) or for a value that is not JSON. In a handler, `client.setMetadata(patch)` is the
+   * same.
+   */
+  setMetadata(
+    connectionId: string,
+    patch: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, unknown>> | undefined {
+    requireString('connectionId', connectionId);
+    return this.registry.get(connectionId)?.setMetadata(patch);
+  }
+
   getConnection(connectionId: string): RealtimeClient | undefined {
     return this.registry.get(connectionId);
   }
@@ -270,6 +294,15 @@ export class RealtimeService implements OnModuleDestroy {
 
   getChannelConnections(channel: string): RealtimeClient[] {
     return [...this.registry.inChannel(channel)];
+  }
+
+  #requirePresence(channel: string): void {
+    this.#requireChannel(channel);
+    if (!this.catalog.match(channel)?.definition.options.presence) {
+      throw new TypeError(
+        `Channel "${channel}" has no presence: declare it with @Channel(pattern, { presence: true })`,
+      );
+    }
   }
 
   #requireChannel(channel: string): void {

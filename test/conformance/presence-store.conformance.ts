@@ -62,6 +62,20 @@ export function describePresenceStore(name: string, open: () => Promise<Presence
       expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
     });
 
+    it("replaces a member's info for every node, in that channel only, and not for a user who is not a member", async () => {
+      await a.add('room', 'n1.c1', alice);
+      await b.add('room', 'n2.c1', alice);
+      await b.add('other', 'n2.c1', alice);
+      const away = { userId: 'alice', info: { name: 'Alice', status: 'away' } };
+      expect(await b.setInfo('room', away)).toBe(true);
+      expect(await a.members('room')).toEqual([away]);
+      expect(await a.members('other')).toEqual([alice]);
+      expect(await a.setInfo('room', { userId: 'bob', info: {} })).toBe(false);
+      expect(await a.members('room')).toEqual([away]);
+      expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
+      expect(await b.remove('room', 'n2.c1', 'alice')).toEqual(away);
+    });
+
     it('keeps channels apart', async () => {
       await a.add('one', 'n1.c1', alice);
       await b.add('two', 'n2.c1', bob);
