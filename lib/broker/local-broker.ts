@@ -20,11 +20,11 @@ export class LocalBroker extends Broker {
     return Promise.resolve();
   }
 
-  subscribe(): Promise<void> {
+  subscribe(_topic: string): Promise<void> {
     return Promise.resolve();
   }
 
-  unsubscribe(): Promise<void> {
+  unsubscribe(_topic: string): Promise<void> {
     return Promise.resolve();
   }
 

@@ -91,7 +91,8 @@ export class ControlFrames {
     }
   }
 
+  /** `ping` → `pong {timestamp, rttMs}`: the round trip the server measured with its last heartbeat ping. */
   ping(connection: Connection, frame: InboundFrame): void {
-    connection.sendEnvelope(pongFrame(frame.id));
+    connection.sendEnvelope(pongFrame(frame.id, { timestamp: Date.now(), rttMs: connection.rttMs ?? null }));
   }
 }

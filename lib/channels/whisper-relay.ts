@@ -26,7 +26,7 @@ export class WhisperRelay {
   async relay(connection: Connection, frame: InboundFrame): Promise<void> {
     const access = subscriberAccess(connection, frame, 'whispers');
     if ('code' in access) {
-      this.errors.refuse(connection, access, frame.id);
+      this.errors.refuse(connection, access, frame.id, 'whisper');
       return;
     }
     const { channel, definition } = access;
@@ -35,6 +35,7 @@ export class WhisperRelay {
         connection,
         { code: ErrorCode.BAD_REQUEST, message: '"event" is required in a whisper' },
         frame.id,
+        'whisper',
       );
       return;
     }
@@ -44,7 +45,7 @@ export class WhisperRelay {
       try {
         verdict = await definition.filterWhisper(connection, whisper);
       } catch (exception) {
-        this.errors.fail(connection, exception, frame.id, `${definition.classRef.name}.onWhisper`);
+        this.errors.fail(connection, exception, frame.id, `${definition.classRef.name}.onWhisper`, 'whisper');
         return;
       }
       if (verdict === false) {
@@ -52,6 +53,7 @@ export class WhisperRelay {
           connection,
           { code: ErrorCode.FORBIDDEN, message: `The whisper "${whisper.event}" was blocked in "${channel}"` },
           frame.id,
+          'whisper',
         );
         return;
       }
@@ -65,6 +67,7 @@ export class WhisperRelay {
             ),
             frame.id,
             `${definition.classRef.name}.onWhisper`,
+            'whisper',
           );
           return;
         }
@@ -83,7 +86,7 @@ export class WhisperRelay {
         volatile: true,
       });
     } catch (exception) {
-      this.errors.fail(connection, exception, frame.id, `relaying a whisper to "${channel}"`);
+      this.errors.fail(connection, exception, frame.id, `relaying a whisper to "${channel}"`, 'whisper');
       return;
     }
     if (frame.id !== undefined) {

@@ -5,6 +5,7 @@ import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import type { WireFormat } from '../protocol/wire-format.js';
 import { type FrameSender, type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
+import { FailureCode, type RealtimeFailure, RealtimeConnectionError } from '../errors/realtime-failure.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { type MetadataLimits, patchMetadata } from './connection-metadata.js';
 import type { WriteCoalescer } from './write-coalescer.js';
@@ -46,6 +47,8 @@ export interface OutboundPolicy {
   /** Coalesces the pre-built frames of a burst into one write per socket. */
   readonly coalescer: WriteCoalescer;
   readonly stats: RealtimeStats;
+  /** Hands a failure to the `OnRealtimeError` hooks (built only when there is one). */
+  readonly report: (make: () => RealtimeFailure) => void;
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
@@ -72,6 +75,9 @@ export class Connection implements RealtimeClient {
   #offsets: Map<string, number> | undefined;
   /** The event-loop turn of the last pre-built write (see `WriteCoalescer`). */
   #writeTurn = 0;
+  /** When the last unanswered heartbeat ping left, and the round trip the last pong measured. */
+  #pingSentAt: number | undefined;
+  #rttMs: number | undefined;
 
   constructor(
     readonly id: string,
@@ -327,12 +333,36 @@ export class Connection implements RealtimeClient {
   #closeSlowConsumer(): void {
     this.outbound.stats.slowConsumers++;
     this.requestClose(CloseCode.SLOW_CONSUMER, 'Slow consumer', Date.now());
+    this.outbound.report(
+      () =>
+        new RealtimeConnectionError(
+          FailureCode.SLOW_CONSUMER,
+          `More than ${this.outbound.maxBufferedBytes} bytes queued: closed as a slow consumer`,
+          { client: this, closeCode: CloseCode.SLOW_CONSUMER },
+        ),
+    );
   }
 
-  ping(): void {
+  /** Sends a WebSocket ping (the heartbeat), remembering when, to measure the round trip at the pong. */
+  ping(now: number): void {
     if (this.#socket.readyState === WebSocket.OPEN) {
+      this.#pingSentAt = now;
       this.#socket.ping();
     }
+  }
+
+  /** The peer answered a ping: it is alive, and the round trip is measured. */
+  pong(now: number): void {
+    this.#lastSeenAt = now;
+    if (this.#pingSentAt !== undefined) {
+      this.#rttMs = now - this.#pingSentAt;
+      this.#pingSentAt = undefined;
+    }
+  }
+
+  /** The round trip of the last heartbeat ping, in milliseconds; undefined before the first pong. */
+  get rttMs(): number | undefined {
+    return this.#rttMs;
   }
 
   /** Asks the peer to close (heartbeat timeout), remembering when, so the next sweep can cut it. */

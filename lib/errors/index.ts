@@ -1,1 +1,2 @@
 export * from './realtime.exception.js';
+export * from './realtime-failure.js';

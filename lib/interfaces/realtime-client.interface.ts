@@ -25,6 +25,11 @@ export interface RealtimeClient {
   /** The channels this connection is subscribed to. */
   readonly channels: readonly string[];
   isSubscribed(channel: string): boolean;
+  /**
+   * The round trip of the last heartbeat ping, in milliseconds (undefined before the first pong): the connection's
+   * latency, also sent to the client in the answer to its `ping`.
+   */
+  readonly rttMs: number | undefined;
   /** Bytes queued for this connection and not yet handed to the network: how far behind it is. */
   readonly bufferedBytes: number;
 }

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Broker } from '../broker/broker.js';
+import { FailureCode, RealtimeBrokerError } from '../errors/realtime-failure.js';
+import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import type { Connection } from '../connection/connection.js';
 import { presenceEventFrame, presenceUpdateFrame } from '../protocol/frames.js';
 import { encodeEnvelope } from '../protocol/codec.js';
@@ -21,6 +23,7 @@ export class PresenceTracker {
     private readonly store: PresenceStore,
     private readonly broker: Broker,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+    private readonly hooks: LifecycleHooks,
   ) {}
 
   start(nodeId: string): Promise<void> {
@@ -92,14 +95,14 @@ export class PresenceTracker {
   /** Counts a new connection in the cluster-wide totals; a store failure is logged, the connection stays. */
   connected(connection: Connection): void {
     this.store.addConnection(connection.id, connection.userId).catch((error: unknown) => {
-      this.#logger.warn(`[${connection.id}] counting the connection failed: ${(error as Error)?.message}`);
+      this.#failed(`[${connection.id}] counting the connection failed`, error, connection);
     });
   }
 
   /** Takes a closed connection out of the totals. */
   disconnected(connection: Connection): void {
     this.store.removeConnection(connection.id, connection.userId).catch((error: unknown) => {
-      this.#logger.warn(`[${connection.id}] uncounting the connection failed: ${(error as Error)?.message}`);
+      this.#failed(`[${connection.id}] uncounting the connection failed`, error, connection);
     });
   }
 
@@ -122,7 +125,14 @@ export class PresenceTracker {
     this.broker
       .publish({ kind: 'channel', channel, type, frame, except: except === undefined ? undefined : [except] })
       .catch((error: unknown) => {
-        this.#logger.error(`Announcing ${type} of "${member.userId}" in "${channel}" failed`, (error as Error)?.stack);
+        this.#failed(`Announcing ${type} of "${member.userId}" in "${channel}" failed`, error);
       });
+  }
+
+  #failed(what: string, error: unknown, connection?: Connection): void {
+    this.#logger.warn(`${what}: ${(error as Error)?.message ?? String(error)}`);
+    this.hooks.report(
+      () => new RealtimeBrokerError(FailureCode.BROKER_FAILED, what, { client: connection, cause: error }),
+    );
   }
 }

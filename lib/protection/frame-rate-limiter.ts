@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
 import type { FrameId } from '../protocol/envelope.js';
+import { FailureCode, RealtimeBrokerError, RealtimeRateLimitError } from '../errors/realtime-failure.js';
 import { CloseCode, ErrorCode } from '../protocol/error-codes.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
@@ -36,11 +37,18 @@ export class FrameRateLimiter {
       (connection.rateLimitKey ??= `frames:${rateLimitSubject(connection)}`),
       this.#rule,
     );
-    return verdict instanceof Promise ? verdict.catch((error: unknown) => this.#failOpen(error)) : verdict;
+    return verdict instanceof Promise ? verdict.catch((error: unknown) => this.#failOpen(connection, error)) : verdict;
   }
 
-  #failOpen(error: unknown): RateLimitVerdict {
+  #failOpen(connection: Connection, error: unknown): RateLimitVerdict {
     this.#logger.error('The rate-limit store failed; the frame is let through', (error as Error)?.stack);
+    this.errors.report(
+      () =>
+        new RealtimeBrokerError(FailureCode.BROKER_FAILED, 'The rate-limit store failed; the frame was let through', {
+          client: connection,
+          cause: error,
+        }),
+    );
     return { allowed: true, retryAfterMs: 0 };
   }
 
@@ -58,6 +66,14 @@ export class FrameRateLimiter {
     if (rule.closeAfter > 0 && connection.countRefusal(Date.now(), rule.windowMs) >= rule.closeAfter) {
       this.#logger.warn(`[${connection.id}] closed for exceeding the rate limit ${rule.closeAfter} times in a window`);
       connection.close(CloseCode.POLICY_VIOLATION, 'Rate limit exceeded');
+      this.errors.report(
+        () =>
+          new RealtimeRateLimitError(
+            ErrorCode.RATE_LIMITED,
+            `Refused ${rule.closeAfter} times within ${rule.windowMs} ms: closed with 1008`,
+            { client: connection, closeCode: CloseCode.POLICY_VIOLATION },
+          ),
+      );
     }
   }
 }

@@ -122,8 +122,17 @@ export function whisperFrame(
   return { type: ServerFrameType.WHISPER, channel, event, sender, payload };
 }
 
-export function pongFrame(replyTo?: FrameId): RealtimeEnvelope {
-  return replyTo === undefined ? { type: ServerFrameType.PONG } : { type: ServerFrameType.PONG, replyTo };
+/** What `pong` carries: the server's clock and the round trip it measured with its last heartbeat ping. */
+export interface PongPayload {
+  readonly timestamp: number;
+  /** Milliseconds; null before the connection answered its first heartbeat ping. */
+  readonly rttMs: number | null;
+}
+
+export function pongFrame(replyTo: FrameId | undefined, payload: PongPayload): RealtimeEnvelope<PongPayload> {
+  return replyTo === undefined
+    ? { type: ServerFrameType.PONG, payload }
+    : { type: ServerFrameType.PONG, replyTo, payload };
 }
 
 export interface WelcomePayload {

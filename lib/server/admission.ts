@@ -1,7 +1,13 @@
 import type { IncomingMessage } from 'node:http';
+import { FailureCode } from '../errors/realtime-failure.js';
 import type { ResolvedProtectionOptions } from '../protection/protection.options.js';
 
-export type Refusal = { readonly status: number; readonly message: string };
+/** A handshake the module refuses itself: the HTTP status and message, and the code `OnRealtimeError` gets. */
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+  readonly code: FailureCode;
+}
 
 /** Undoes an admission when the handshake fails or the connection ends; safe to call more than once. */
 export type Release = () => void;
@@ -25,11 +31,15 @@ export class Admission {
     }
     const { maxConnections, maxConnectionsPerIp } = this.options;
     if (maxConnections > 0 && this.#total >= maxConnections) {
-      return { status: 503, message: 'Server is at its connection limit' };
+      return { status: 503, message: 'Server is at its connection limit', code: FailureCode.SERVER_FULL };
     }
     const fromIp = this.#perIp.get(ip) ?? 0;
     if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) {
-      return { status: 429, message: 'Too many connections from this address' };
+      return {
+        status: 429,
+        message: 'Too many connections from this address',
+        code: FailureCode.TOO_MANY_CONNECTIONS,
+      };
     }
     this.#total++;
     this.#perIp.set(ip, fromIp + 1);
@@ -52,7 +62,7 @@ export class Admission {
   #checkOrigin(request: IncomingMessage): Refusal | undefined {
     const origin = request.headers.origin;
     if (origin === undefined || origin === '') {
-      return this.options.allowMissingOrigin ? undefined : { status: 403, message: 'An Origin header is required' };
+      return this.options.allowMissingOrigin ? undefined : originRefused('An Origin header is required');
     }
     const { allowedOrigins } = this.options;
     let allowed: boolean;
@@ -67,8 +77,12 @@ export class Admission {
     } else {
       allowed = allowedOrigins.includes(origin);
     }
-    return allowed ? undefined : { status: 403, message: 'Origin not allowed' };
+    return allowed ? undefined : originRefused('Origin not allowed');
   }
+}
+
+function originRefused(message: string): Refusal {
+  return { status: 403, message, code: FailureCode.ORIGIN_REFUSED };
 }
 
 /** Whether a browser `Origin` names the host (and port) the request was sent to. */

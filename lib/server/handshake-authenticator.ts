@@ -8,15 +8,32 @@ import type {
   RealtimeAuthenticator,
   RealtimeAuthenticatorType,
 } from '../interfaces/authenticator.interface.js';
+import { handshakeAnswerFor } from '../exceptions/exception-mapper.js';
 import { presenceInfoProblem } from '../presence/presence-info.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import { RealtimeOptionsError, type ResolvedRealtimeOptions } from '../realtime.options.js';
 
+/** Why a handshake was not authenticated: the HTTP answer, and what the authenticator threw, if it did. */
+export interface AuthRefusal {
+  readonly status: number;
+  /** The JSON body: the exception's response; undefined for the plain 401. */
+  readonly body?: object;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** For logs and `OnRealtimeError`, never sent: why it was refused. */
+  readonly reason: string;
+  readonly cause?: unknown;
+}
+
+const UNAUTHORIZED: AuthRefusal = { status: 401, reason: 'the authenticator returned null' };
+
 const EMPTY = Object.freeze({});
 const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: EMPTY, info: EMPTY });
 
-/** Runs the app's authenticator on each handshake; resolves to the identity, or null to refuse with 401. */
+/**
+ * Runs the app's authenticator on each handshake; resolves to the identity, or to a refusal: 401, or the status of
+ * an `HttpException` the authenticator threw.
+ */
 @Injectable()
 export class HandshakeAuthenticator implements OnModuleInit {
   readonly #logger = new Logger('RealtimeModule');
@@ -44,7 +61,7 @@ export class HandshakeAuthenticator implements OnModuleInit {
     this.#authenticate = (request) => authenticator.authenticate(request);
   }
 
-  async authenticate(request: IncomingMessage): Promise<ConnectionIdentity | null> {
+  async authenticate(request: IncomingMessage): Promise<ConnectionIdentity | AuthRefusal> {
     if (this.#authenticate === undefined) {
       return ANONYMOUS;
     }
@@ -52,11 +69,13 @@ export class HandshakeAuthenticator implements OnModuleInit {
     try {
       identity = await this.#authenticate(request);
     } catch (error) {
-      this.#logger.debug(`Handshake refused: the authenticator threw: ${(error as Error)?.message ?? String(error)}`);
-      return null;
+      const reason = `the authenticator threw: ${(error as Error)?.message ?? String(error)}`;
+      this.#logger.debug(`Handshake refused: ${reason}`);
+      const answer = handshakeAnswerFor(error);
+      return answer === undefined ? { status: 401, reason, cause: error } : { ...answer, reason, cause: error };
     }
     if (identity === null || identity === undefined) {
-      return null;
+      return UNAUTHORIZED;
     }
     const { userId, metadata, info } = identity as { userId?: unknown; metadata?: unknown; info?: unknown };
     if (userId === null) {
@@ -64,32 +83,31 @@ export class HandshakeAuthenticator implements OnModuleInit {
       return ANONYMOUS;
     }
     if (typeof userId !== 'string' || userId.length === 0 || userId.length > PROTOCOL_LIMITS.recipientMaxLength) {
-      this.#logger.error(
-        `Handshake refused: the authenticator returned no valid userId (a string of 1 to ` +
-          `${PROTOCOL_LIMITS.recipientMaxLength} characters), got ${JSON.stringify(userId)}`,
+      return this.#misconfigured(
+        `the authenticator returned no valid userId (a string of 1 to ${PROTOCOL_LIMITS.recipientMaxLength} ` +
+          `characters), got ${JSON.stringify(userId)}`,
       );
-      return null;
     }
     const infoProblem = info === undefined ? undefined : presenceInfoProblem(info, this.options.maxPresenceInfoBytes);
     if (infoProblem !== undefined) {
-      this.#logger.error(
-        `Handshake refused: the authenticator returned bad "info" for user "${userId}": ${infoProblem}`,
-      );
-      return null;
+      return this.#misconfigured(`the authenticator returned bad "info" for user "${userId}": ${infoProblem}`);
     }
     const limits = { maxEntries: this.options.maxMetadataEntries, maxBytes: this.options.maxMetadataBytes };
     const metaProblem = metadata === undefined ? undefined : metadataProblem(metadata, limits);
     if (metaProblem !== undefined) {
-      this.#logger.error(
-        `Handshake refused: the authenticator returned bad "metadata" for user "${userId}": ${metaProblem}`,
-      );
-      return null;
+      return this.#misconfigured(`the authenticator returned bad "metadata" for user "${userId}": ${metaProblem}`);
     }
     return {
       userId,
       metadata: (metadata as Record<string, unknown> | undefined) ?? EMPTY,
       info: (info as Record<string, unknown> | undefined) ?? EMPTY,
     };
+  }
+
+  /** A refusal caused by the app's authenticator returning something unusable: an error in the log, a 401. */
+  #misconfigured(reason: string): AuthRefusal {
+    this.#logger.error(`Handshake refused: ${reason}`);
+    return { status: 401, reason };
   }
 
   async #resolve(type: RealtimeAuthenticatorType): Promise<RealtimeAuthenticator> {

@@ -1,4 +1,4 @@
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type IncomingMessage, STATUS_CODES, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -22,6 +22,14 @@ import { HistoryStore } from '../history/history-store.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import { RateLimitStore } from '../protection/rate-limit-store.js';
+import {
+  FailureCode,
+  RealtimeAuthError,
+  RealtimeBrokerError,
+  RealtimeConnectionError,
+  RealtimeRateLimitError,
+} from '../errors/realtime-failure.js';
+import { codeOfStatus } from '../exceptions/exception-mapper.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { welcomeFrame } from '../protocol/frames.js';
 import { SUBPROTOCOL, SUBPROTOCOL_MSGPACK } from '../protocol/message-types.js';
@@ -30,9 +38,9 @@ import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
-import { Admission } from './admission.js';
+import { Admission, type Refusal } from './admission.js';
 import { clientAddress } from './client-address.js';
-import { HandshakeAuthenticator } from './handshake-authenticator.js';
+import { type AuthRefusal, HandshakeAuthenticator } from './handshake-authenticator.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
 import { Heartbeat } from './heartbeat.js';
 import { rejectHandshake } from './reject-handshake.js';
@@ -85,6 +93,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       prebuiltFrames: PREBUILT_FRAMES && !options.perMessageDeflate,
       coalescer: new WriteCoalescer(),
       stats,
+      report: (make) => hooks.report(make),
     };
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -129,10 +138,19 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         socket.destroy();
       });
     });
-    this.#heartbeat = new Heartbeat(this.registry, this.options.heartbeatIntervalMs, this.options.heartbeatTimeoutMs);
+    this.#heartbeat = new Heartbeat(
+      this.registry,
+      this.hooks,
+      this.options.heartbeatIntervalMs,
+      this.options.heartbeatTimeoutMs,
+    );
     this.#handshakes = new HandshakeDeadlines(this.options.handshakeTimeoutMs, (socket) => {
       this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
-      this.#refuse(socket, 408, 'Handshake timeout');
+      this.#refuse(socket, undefined, {
+        status: 408,
+        message: 'Handshake timeout',
+        code: FailureCode.HANDSHAKE_TIMEOUT,
+      });
     });
     this.#accepting = true;
     const where = this.#ownsHttpServer ? `port ${this.address()?.port}` : 'the application HTTP server';
@@ -209,15 +227,19 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 
   async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const address = clientAddress(request, this.options.trustProxy);
     if (!this.#accepting) {
-      this.#refuse(socket, 503, 'Server is shutting down');
+      this.#refuse(socket, address, {
+        status: 503,
+        message: 'Server is shutting down',
+        code: FailureCode.SHUTTING_DOWN,
+      });
       return;
     }
-    const address = clientAddress(request, this.options.trustProxy);
     const admitted = this.#admission.admit(request, address);
     if (typeof admitted !== 'function') {
       this.#logger.debug(`Handshake from ${address} refused: ${admitted.message}`);
-      this.#refuse(socket, admitted.status, admitted.message);
+      this.#refuse(socket, address, admitted);
       return;
     }
     // The socket closes however the handshake or the connection ends: that is when the admission ends too.
@@ -227,7 +249,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     socket.on('error', ignoreError);
     const handshakes = this.#handshakes!;
     handshakes.start(socket, Date.now());
-    let identity: ConnectionIdentity | null;
+    let identity: ConnectionIdentity | AuthRefusal;
     let expired: boolean;
     try {
       identity = await this.authenticator.authenticate(request);
@@ -242,21 +264,18 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       socket.destroy();
       return;
     }
-    if (identity === null) {
-      if (this.options.closeUnauthorized) {
-        // Browsers cannot read a refused handshake's status, only close codes.
-        this.stats.handshakesRefused.add(String(CloseCode.UNAUTHORIZED));
-        socket.off('error', ignoreError);
-        this.#wss.handleUpgrade(request, socket, head, (ws) => ws.close(CloseCode.UNAUTHORIZED, 'Unauthorized'));
-        return;
-      }
-      this.#refuse(socket, 401, 'Unauthorized');
+    if ('status' in identity) {
+      this.#refuseUnauthenticated(request, socket, head, address, identity, ignoreError);
       return;
     }
     const perUser = this.options.maxConnectionsPerUser;
     if (identity.userId !== null && perUser > 0 && this.registry.ofUser(identity.userId).size >= perUser) {
       this.#logger.debug(`Handshake of user "${identity.userId}" refused: ${perUser} connections already`);
-      this.#refuse(socket, 429, 'Too many connections for this user');
+      this.#refuse(socket, address, {
+        status: 429,
+        message: 'Too many connections for this user',
+        code: FailureCode.TOO_MANY_CONNECTIONS,
+      });
       return;
     }
     socket.off('error', ignoreError);
@@ -270,9 +289,51 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     });
   }
 
-  #refuse(socket: Duplex, status: number, message: string): void {
-    this.stats.handshakesRefused.add(String(status));
-    rejectHandshake(socket, status, message);
+  /**
+   * Answers a handshake the authenticator refused: its status (401, or the `HttpException`'s) and JSON body; with
+   * `closeUnauthorized`, a 4xx refusal is upgraded and closed with 4000 + the status (4401), which browsers can see.
+   */
+  #refuseUnauthenticated(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    address: string,
+    refusal: AuthRefusal,
+    ignoreError: () => void,
+  ): void {
+    const { status } = refusal;
+    const closeCode = this.options.closeUnauthorized && status < 500 ? 4000 + status : undefined;
+    this.stats.handshakesRefused.add(String(closeCode ?? status));
+    const code = codeOfStatus(status) ?? FailureCode.HANDSHAKE_REFUSED;
+    this.hooks.report(
+      () =>
+        new RealtimeAuthError(code, `Handshake refused with ${closeCode ?? status}: ${refusal.reason}`, {
+          status,
+          closeCode,
+          remoteAddress: address,
+          cause: refusal.cause,
+        }),
+    );
+    if (closeCode === undefined) {
+      rejectHandshake(socket, status, refusal.body ?? 'Unauthorized', refusal.headers);
+      return;
+    }
+    // Browsers cannot read a refused handshake's status, only close codes.
+    const reason = status === 401 ? 'Unauthorized' : (STATUS_CODES[status] ?? 'Refused');
+    socket.off('error', ignoreError);
+    this.#wss.handleUpgrade(request, socket, head, (ws) => ws.close(closeCode, reason));
+  }
+
+  #refuse(socket: Duplex, address: string | undefined, refusal: Refusal): void {
+    this.stats.handshakesRefused.add(String(refusal.status));
+    rejectHandshake(socket, refusal.status, refusal.message);
+    this.hooks.report(() => {
+      const context = { status: refusal.status, remoteAddress: address };
+      const message = `Handshake refused with ${refusal.status}: ${refusal.message}`;
+      return refusal.code === FailureCode.TOO_MANY_CONNECTIONS
+        ? new RealtimeRateLimitError(refusal.code, message, context)
+        : new RealtimeConnectionError(refusal.code, message, context);
+    });
   }
 
   #accept(socket: WebSocket, remoteAddress: string, identity: ConnectionIdentity): void {
@@ -288,7 +349,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       this.inbound.receive(connection, data, isBinary);
     });
     socket.on('pong', () => {
-      connection.markSeen(Date.now());
+      connection.pong(Date.now());
     });
     socket.on('error', (error) => {
       this.#logger.debug(`[${connection.id}] socket error: ${error.message}`);
@@ -323,15 +384,20 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 
   #watch(topic: string): void {
-    this.broker.subscribe(topic).catch((error: unknown) => {
-      this.#logger.error(`Broker subscription to ${topic} failed`, (error as Error)?.stack);
-    });
+    this.broker
+      .subscribe(topic)
+      .catch((error: unknown) => this.#brokerFailed(`Broker subscription to ${topic}`, error));
   }
 
   #unwatch(topic: string): void {
-    this.broker.unsubscribe(topic).catch((error: unknown) => {
-      this.#logger.error(`Broker unsubscription from ${topic} failed`, (error as Error)?.stack);
-    });
+    this.broker
+      .unsubscribe(topic)
+      .catch((error: unknown) => this.#brokerFailed(`Broker unsubscription from ${topic}`, error));
+  }
+
+  #brokerFailed(what: string, error: unknown): void {
+    this.#logger.error(`${what} failed`, (error as Error)?.stack);
+    this.hooks.report(() => new RealtimeBrokerError(FailureCode.BROKER_FAILED, `${what} failed`, { cause: error }));
   }
 }
 

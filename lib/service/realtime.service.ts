@@ -16,6 +16,8 @@ import { isValidChannelName, isValidName } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { RealtimeServer } from '../server/realtime-server.js';
+import { FailureCode, RealtimeBrokerError } from '../errors/realtime-failure.js';
+import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
 import { type BatchOptions, MessageBatcher } from './message-batcher.js';
 
@@ -63,7 +65,9 @@ export class RealtimeService implements OnModuleDestroy {
   readonly #logger = new Logger('RealtimeModule');
   readonly #batcher = new MessageBatcher((channel, batch) => {
     this.broadcastToChannel(channel, { type: BATCH_TYPE, payload: batch }).catch((error: unknown) => {
-      this.#logger.error(`Sending a batch of ${batch.messages.length} to "${channel}" failed`, (error as Error)?.stack);
+      const what = `Sending a batch of ${batch.messages.length} to "${channel}" failed`;
+      this.#logger.error(what, (error as Error)?.stack);
+      this.hooks.report(() => new RealtimeBrokerError(FailureCode.BROKER_FAILED, what, { cause: error }));
     });
   });
 
@@ -79,6 +83,7 @@ export class RealtimeService implements OnModuleDestroy {
     private readonly envelopes: EnvelopeFactory,
     private readonly server: RealtimeServer,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+    private readonly hooks: LifecycleHooks,
   ) {}
 
   /** Where the WebSocket endpoint listens (its own port's address with `port`, else the app's); null before start. */

@@ -30,10 +30,13 @@ class ConnectionHooks implements OnRealtimeConnect, OnRealtimeDisconnect {
   }
 }
 
+/** Fails for the user `doomed` only: its connection is closed; the hooks after it do not run for it. */
 @Injectable()
 class FailingHook implements OnRealtimeConnect {
-  onRealtimeConnect(): void {
-    throw new Error('hook exploded');
+  onRealtimeConnect(client: RealtimeClient): void {
+    if (client.userId === 'doomed') {
+      throw new Error('hook exploded');
+    }
   }
 }
 
@@ -131,13 +134,25 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
       expect(found?.protocol).toBe('realtime.v1');
     });
 
-    it('calls connect and disconnect hooks with the connection, past a failing hook', async () => {
+    it('closes the connection with 1011 when a connect hook throws, and logs it; later hooks do not run', async () => {
+      const doomed = await connect('doomed');
+      expect(await doomed.closed).toEqual({ code: 1011, reason: 'Connect hook failed' });
+      expect(server.logger.find('error', 'FailingHook.onRealtimeConnect failed')).toBeDefined();
+      const disconnected = await ConnectionHooks.log.waitFor(
+        (event) => event.kind === 'disconnect' && event.client.id === doomed.connectionId,
+      );
+      expect(disconnected).toMatchObject({ info: { code: 1011 } });
+      expect(
+        ConnectionHooks.log.events.some((event) => event.kind === 'connect' && event.client.userId === 'doomed'),
+      ).toBe(false);
+    });
+
+    it('calls connect and disconnect hooks with the connection', async () => {
       const client = await connect('frank');
       const connected = await ConnectionHooks.log.waitFor(
         (event) => event.kind === 'connect' && event.client.id === client.connectionId,
       );
       expect(connected.client.userId).toBe('frank');
-      expect(server.logger.find('error', 'FailingHook.onRealtimeConnect failed')).toBeDefined();
       client.socket.close(4321, 'bye');
       const closed = await ConnectionHooks.log.waitFor(closeOf(connected.client));
       expect(closed).toMatchObject({ info: { code: 4321, reason: 'bye' } });
@@ -148,7 +163,22 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
   describe('heartbeat', () => {
     it('answers the ping control frame with pong', async () => {
       const client = await connect('alice');
-      expect(await client.request({ type: 'ping', id: 'p1' })).toEqual({ type: 'pong', replyTo: 'p1' });
+      const pong = await client.request({ type: 'ping', id: 'p1' });
+      expect(pong).toMatchObject({ type: 'pong', replyTo: 'p1', payload: { timestamp: expect.any(Number) } });
+      // null until the connection answered a heartbeat ping, which may already have happened (every 20 ms here).
+      const { rttMs } = pong.payload as { rttMs: number | null };
+      expect(rttMs === null || rttMs >= 0).toBe(true);
+    });
+
+    it('answers ping with the round trip the last heartbeat ping measured', async () => {
+      const client = await connect('alice');
+      // The client answers the server's heartbeat pings by itself: once one was answered, the pong carries its rtt.
+      await new Promise<void>((resolve) => client.socket.once('ping', () => resolve()));
+      await new Promise<void>((resolve) => client.socket.once('ping', () => resolve()));
+      const { payload } = await client.request({ type: 'ping' });
+      expect((payload as { rttMs: unknown }).rttMs).toEqual(expect.any(Number));
+      expect((payload as { rttMs: number }).rttMs).toBeGreaterThanOrEqual(0);
+      expect(server.app.get(RealtimeService).getConnection(client.connectionId)?.rttMs).toEqual(expect.any(Number));
     });
 
     it('keeps connections that answer pings', async () => {

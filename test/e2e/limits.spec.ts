@@ -104,9 +104,9 @@ describe('connection caps', () => {
     it('refuses past maxConnections with 503 before the upgrade, and admits again once one leaves', async () => {
       const first = await connect(app.url, 'a');
       await connect(app.url, 'b');
-      expect(await TestClient.refusal(app.url, { token: 'c' })).toEqual({
+      expect(await TestClient.refusal(app.url, { token: 'c' })).toMatchObject({
         status: 503,
-        body: 'Server is at its connection limit',
+        body: { statusCode: 503, message: 'Server is at its connection limit', error: 'Service Unavailable' },
       });
       await leave(first);
       await connect(app.url, 'c');
@@ -118,7 +118,10 @@ describe('connection caps', () => {
       // Being authenticated, the hanging handshake holds the second place until it times out.
       await hangs.waitFor(() => true);
       expect((await TestClient.refusal(app.url, { token: 'b' })).status).toBe(503);
-      expect(await hanging).toEqual({ status: 408, body: 'Handshake timeout' });
+      expect(await hanging).toMatchObject({
+        status: 408,
+        body: { statusCode: 408, message: 'Handshake timeout', error: 'Request Timeout' },
+      });
       expect(app.server.logger.find('warn', 'Handshake timed out after 200 ms')).toBeDefined();
       await connect(app.url, 'b');
     });
@@ -136,9 +139,9 @@ describe('connection caps', () => {
     it('refuses past maxConnectionsPerIp with 429', async () => {
       await connect(app.url, 'a');
       const second = await connect(app.url, 'b');
-      expect(await TestClient.refusal(app.url, { token: 'c' })).toEqual({
+      expect(await TestClient.refusal(app.url, { token: 'c' })).toMatchObject({
         status: 429,
-        body: 'Too many connections from this address',
+        body: { statusCode: 429, message: 'Too many connections from this address', error: 'Too Many Requests' },
       });
       await leave(second);
       await connect(app.url, 'c');
@@ -165,9 +168,9 @@ describe('connection caps', () => {
     it('refuses a user past maxConnectionsPerUser with 429, not other users', async () => {
       const phone = await connect(app.url, 'alice');
       await connect(app.url, 'alice');
-      expect(await TestClient.refusal(app.url, { token: 'alice' })).toEqual({
+      expect(await TestClient.refusal(app.url, { token: 'alice' })).toMatchObject({
         status: 429,
-        body: 'Too many connections for this user',
+        body: { statusCode: 429, message: 'Too many connections for this user', error: 'Too Many Requests' },
       });
       await connect(app.url, 'bob');
       await leave(phone);
@@ -203,9 +206,9 @@ describe('origin check', () => {
     it('refuses a page from another origin with 403 (cross-site WebSocket hijacking)', async () => {
       const port = new URL(app.url).port;
       for (const origin of ['https://evil.example', `http://127.0.0.2:${port}`, 'http://127.0.0.1:1', 'null']) {
-        expect(await TestClient.refusal(app.url, { token: 'alice', headers: { Origin: origin } })).toEqual({
+        expect(await TestClient.refusal(app.url, { token: 'alice', headers: { Origin: origin } })).toMatchObject({
           status: 403,
-          body: 'Origin not allowed',
+          body: { statusCode: 403, message: 'Origin not allowed', error: 'Forbidden' },
         });
       }
     });
@@ -230,9 +233,9 @@ describe('origin check', () => {
     });
 
     it('refuses a handshake without Origin with 403', async () => {
-      expect(await TestClient.refusal(app.url, { token: 'alice' })).toEqual({
+      expect(await TestClient.refusal(app.url, { token: 'alice' })).toMatchObject({
         status: 403,
-        body: 'An Origin header is required',
+        body: { statusCode: 403, message: 'An Origin header is required', error: 'Forbidden' },
       });
     });
   });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
-import { ErrorCode } from 'nestjs-realtime';
+import { ErrorCode, FailureCode } from 'nestjs-realtime';
 import type { WebSocket } from 'ws';
 import { joinLobby } from '../quickstart/client.js';
 import { chatInLobby } from '../quickstart/sdk-client.js';
@@ -30,6 +30,13 @@ describe('README', () => {
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
     const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);
     expect(codes.sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+
+  it('names every failure code in the table of OnRealtimeError failures', () => {
+    const table = readme.slice(readme.indexOf('### Failures, in one place'), readme.indexOf('## Security'));
+    for (const code of Object.values(FailureCode)) {
+      expect(table).toContain(`\`${code}\``);
+    }
   });
 });
 

@@ -30,6 +30,13 @@ export interface ConnectOptions {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/** A refused handshake as the client saw it. */
+export interface Refusal {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 /**
  * A binary frame of `realtime.v1`, read as the README documents it (written here, not imported from the library):
  * JSON, a newline, then the bytes; each `{"$bin":[start,length]}` in the JSON becomes a Buffer of those bytes.
@@ -131,8 +138,11 @@ export class TestClient {
     return new TestClient(new WebSocket(url, protocols, clientOptions), msgpack);
   }
 
-  /** Resolves to the HTTP status of a refused handshake; rejects if the handshake succeeds. */
-  static async refusal(baseUrl: string, options: ConnectOptions = {}): Promise<{ status: number; body: string }> {
+  /**
+   * Resolves to the HTTP status, the body (parsed when it is JSON) and the headers of a refused handshake; rejects
+   * if the handshake succeeds.
+   */
+  static async refusal(baseUrl: string, options: ConnectOptions = {}): Promise<Refusal> {
     const client = TestClient.open(baseUrl, options);
     return new Promise((resolve, reject) => {
       client.socket.once('open', () => {
@@ -140,9 +150,16 @@ export class TestClient {
         reject(new Error('Handshake was accepted'));
       });
       client.socket.once('unexpected-response', (_request, response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => {
+          const json = String(response.headers['content-type']).startsWith('application/json');
+          resolve({
+            status: response.statusCode ?? 0,
+            body: json ? (JSON.parse(text) as unknown) : text,
+            headers: response.headers,
+          });
+        });
       });
       client.socket.once('error', (error) => {
         if (!String(error.message).includes('Unexpected server response')) {
