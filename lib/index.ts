@@ -29,6 +29,7 @@ export {
   type HistoryPage,
   type HistoryPosition,
   type HistoryQuery,
+  type KeptMessage,
 } from './history/history-store.js';
 export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './history/memory-history-store.js';
 export type {

@@ -37,6 +37,7 @@ import {
 } from './realtime.options.js';
 import { DispatchTable } from './routing/dispatch-table.js';
 import { HandlerPipelineFactory } from './routing/handler-pipeline.factory.js';
+import { DirectMessages } from './routing/direct-messages.js';
 import { InboundDispatcher } from './routing/inbound-dispatcher.js';
 import { LifecycleHooks } from './routing/lifecycle-hooks.js';
 import { MessageDispatcher } from './routing/message-dispatcher.js';
@@ -46,6 +47,7 @@ import { HandshakeAuthenticator } from './server/handshake-authenticator.js';
 import { RealtimeServer } from './server/realtime-server.js';
 import { EnvelopeFactory } from './service/envelope-factory.js';
 import { RealtimeService } from './service/realtime.service.js';
+import { UserSender } from './service/user-sender.js';
 
 const providers: Provider[] = [
   {
@@ -99,6 +101,8 @@ const providers: Provider[] = [
   HandshakeAuthenticator,
   RealtimeServer,
   EnvelopeFactory,
+  UserSender,
+  DirectMessages,
   RealtimeService,
 ];
 

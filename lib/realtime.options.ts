@@ -71,6 +71,12 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
    * browser client (the SDK included) can tell a bad token from a network failure and stop retrying. Default false.
    */
   closeUnauthorized?: boolean;
+  /**
+   * Relay `chat:private` frames with a `recipient` without app code: to every device of the recipient on every node
+   * and the sender's other devices; a recipient with no connection gets the sender `RECIPIENT_OFFLINE`. The sender
+   * must be authenticated. An `@OnMessage('chat:private')` handler then fails the boot. Default false.
+   */
+  directMessages?: boolean;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -97,6 +103,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly maxMetadataBytes: number;
   readonly msgpack: boolean;
   readonly closeUnauthorized: boolean;
+  readonly directMessages: boolean;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -130,6 +137,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'maxMetadataBytes',
   'msgpack',
   'closeUnauthorized',
+  'directMessages',
   ...PROTECTION_OPTION_KEYS,
 ];
 
@@ -216,6 +224,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     ),
     msgpack: check('msgpack', options.msgpack ?? false, isBoolean, 'a boolean'),
     closeUnauthorized: check('closeUnauthorized', options.closeUnauthorized ?? false, isBoolean, 'a boolean'),
+    directMessages: check('directMessages', options.directMessages ?? false, isBoolean, 'a boolean'),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(

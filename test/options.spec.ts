@@ -22,6 +22,7 @@ describe('resolveRealtimeOptions', () => {
       maxMetadataBytes: 4096,
       msgpack: false,
       closeUnauthorized: false,
+      directMessages: false,
       perMessageDeflate: false,
       maxConnections: 10_000,
       maxConnectionsPerIp: 100,

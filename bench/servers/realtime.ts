@@ -59,7 +59,7 @@ class RoomChannel {
     @ConnectedClient() client: RealtimeClient,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined }> {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: 'chat:group',
       payload: { text: message.text, t: message.t },
       sender: client.userId,

@@ -44,7 +44,19 @@ export type BrokerMessage =
       readonly reason: string;
     };
 
-export type BrokerListener = (message: BrokerMessage) => void;
+/** Hands a message to this node's connections; returns how many it was written to. */
+export type BrokerListener = (message: BrokerMessage) => number;
+
+/** What a publish knows about where the message went. */
+export interface PublishReport {
+  /**
+   * Connections of this node the message was written to during the publish. A message that reaches this node later
+   * through a remote broker (a history channel's, on Redis) is not counted.
+   */
+  readonly delivered: number;
+  /** How many other subscribers the broker handed it to (nodes, for Redis pub/sub); 0 for the in-process broker. */
+  readonly forwarded: number;
+}
 
 /**
  * Moves published messages to every node that has local interest in them. The embedded default is the in-process
@@ -58,8 +70,11 @@ export abstract class Broker {
   /** Starts delivery to this node: from now on, messages for its topics reach `listener`. */
   abstract start(nodeId: string, listener: BrokerListener): Promise<void>;
 
-  /** Publishes to every interested node, this one included. Rejects when the message cannot be handed over. */
-  abstract publish(message: BrokerMessage): Promise<void>;
+  /**
+   * Publishes to every interested node, this one included, and reports where it went. Rejects when the message
+   * cannot be handed over.
+   */
+  abstract publish(message: BrokerMessage): Promise<PublishReport>;
 
   /** This node has local interest in `topic`. */
   abstract subscribe(topic: string): Promise<void>;

@@ -1,2 +1,2 @@
-export { Broker, type BrokerHealth, type BrokerListener, type BrokerMessage } from './broker.js';
+export { Broker, type BrokerHealth, type BrokerListener, type BrokerMessage, type PublishReport } from './broker.js';
 export { LocalBroker } from './local-broker.js';

@@ -1,4 +1,4 @@
-import { Broker, type BrokerListener, type BrokerMessage } from './broker.js';
+import { Broker, type BrokerListener, type BrokerMessage, type PublishReport } from './broker.js';
 
 /**
  * The embedded broker: delivers in-process, synchronously, to the one node it serves. Interest is irrelevant here
@@ -12,12 +12,11 @@ export class LocalBroker extends Broker {
     return Promise.resolve();
   }
 
-  publish(message: BrokerMessage): Promise<void> {
+  publish(message: BrokerMessage): Promise<PublishReport> {
     if (!this.#listener) {
       return Promise.reject(new Error('LocalBroker is not started (the realtime server is not running)'));
     }
-    this.#listener(message);
-    return Promise.resolve();
+    return Promise.resolve({ delivered: this.#listener(message), forwarded: 0 });
   }
 
   subscribe(_topic: string): Promise<void> {

@@ -13,39 +13,42 @@ export class LocalDelivery {
     private readonly stats: RealtimeStats,
   ) {}
 
-  readonly deliver = (message: BrokerMessage): void => {
+  /** Writes a message to this node's connections it is for; returns to how many. */
+  readonly deliver = (message: BrokerMessage): number => {
     switch (message.kind) {
       case 'channel':
-        this.#count(message.type, deliverToEach(this.registry.inChannel(message.channel), message));
-        return;
+        return this.#count(message.type, deliverToEach(this.registry.inChannel(message.channel), message));
       case 'user':
-        this.#count(message.type, deliverToEach(this.registry.ofUser(message.userId), message));
-        return;
+        return this.#count(message.type, deliverToEach(this.registry.ofUser(message.userId), message));
       case 'all':
-        this.#count(message.type, deliverToEach(this.registry.all(), message));
-        return;
+        return this.#count(message.type, deliverToEach(this.registry.all(), message));
       case 'connection': {
         const connection = this.registry.get(message.connectionId);
-        this.#count(message.type, connection?.deliver(outboundFrame(message.frame), message.volatile === true) ? 1 : 0);
-        return;
+        const written = connection?.deliver(outboundFrame(message.frame), message.volatile === true) ? 1 : 0;
+        return this.#count(message.type, written);
       }
       case 'disconnect': {
         const targets =
           'userId' in message.target
             ? [...this.registry.ofUser(message.target.userId)]
             : [this.registry.get(message.target.connectionId)];
+        let closed = 0;
         for (const connection of targets) {
-          connection?.close(message.code, message.reason);
+          if (connection !== undefined) {
+            connection.close(message.code, message.reason);
+            closed++;
+          }
         }
-        return;
+        return closed;
       }
     }
   };
 
-  #count(type: string, delivered: number): void {
+  #count(type: string, delivered: number): number {
     if (delivered > 0) {
       this.stats.framesOut.add(type, delivered);
     }
+    return delivered;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Broker } from '../broker/broker.js';
+import type { Broker, PublishReport } from '../broker/broker.js';
 
 /** The bounds of one channel's history, from its `@Channel` options. */
 export interface HistoryLimits {
@@ -36,6 +36,9 @@ export interface HistoryPage extends HistoryPosition {
   readonly complete: boolean;
 }
 
+/** A message kept and published: its entry, the channel's position, and this node's deliveries (see `PublishReport`). */
+export type KeptMessage = HistoryEntry & HistoryPosition & Pick<PublishReport, 'delivered'>;
+
 /** Who a kept message is published to: its type (for counting) and the connections left out. */
 export interface HistoryDelivery {
   readonly type: string;
@@ -66,11 +69,18 @@ export abstract class HistoryStore {
     limits: HistoryLimits,
     delivery: HistoryDelivery,
     broker: Broker,
-  ): Promise<HistoryEntry & HistoryPosition> {
+  ): Promise<KeptMessage> {
     const kept = await this.append(channel, frame, limits);
     const { type, except } = delivery;
-    await broker.publish({ kind: 'channel', channel, type, frame: kept.frame, offset: kept.offset, except });
-    return kept;
+    const report = await broker.publish({
+      kind: 'channel',
+      channel,
+      type,
+      frame: kept.frame,
+      offset: kept.offset,
+      except,
+    });
+    return { ...kept, delivered: report.delivered };
   }
 
   /** Reads kept messages, oldest first, and the channel's current position. */

@@ -37,6 +37,8 @@ export interface RealtimeEnvelope<TPayload = unknown> {
   readonly channel?: string;
   readonly event?: string;
   readonly sender?: string | null;
+  /** Direct messages: the user addressed. */
+  readonly recipient?: string;
   readonly timestamp?: number;
   readonly offset?: number;
   readonly replyTo?: FrameId;

@@ -19,6 +19,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The frame or payload is larger than allowed. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A direct message (`chat:private` with `directMessages`) to a user with no connection on any node. */
+  RECIPIENT_OFFLINE: 'RECIPIENT_OFFLINE',
   /** An unexpected server error; the details are in the server log only. */
   INTERNAL: 'INTERNAL',
 } as const;

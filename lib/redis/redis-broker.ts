@@ -4,6 +4,7 @@ import {
   type BrokerHealth,
   type BrokerListener,
   type BrokerMessage,
+  type PublishReport,
   nodeIdOfConnection,
   topicOf,
 } from '../broker/broker.js';
@@ -48,27 +49,26 @@ export class RedisBroker extends Broker {
     await this.#renew();
   }
 
-  async publish(message: BrokerMessage): Promise<void> {
+  async publish(message: BrokerMessage): Promise<PublishReport> {
     const listener = this.#listener;
     if (listener === undefined) {
       throw new Error('RedisBroker is not started (the realtime server is not running)');
     }
     const here = targetNode(message);
     if (here === this.#nodeId) {
-      listener(message);
-      return;
+      return { delivered: listener(message), forwarded: 0 };
     }
     // A channel's kept messages must reach every node in offset order: they all go through Redis.
     const localFirst = here === undefined && !(message.kind === 'channel' && message.offset !== undefined);
-    if (localFirst) {
-      listener(message);
-    }
+    const delivered = localFirst ? listener(message) : 0;
     const channel = this.connections.keyPrefix + topicOf(message);
     const data = encodeBrokerMessage(message, localFirst ? this.#nodeId : undefined);
     const what = localFirst
       ? "the message was delivered to this instance's connections only"
       : 'the message was not delivered';
-    await this.connections.run(what, (redis) => redis.publish(channel, data));
+    // PUBLISH answers how many subscriptions received it: nodes with local interest (this one included, if it has).
+    const forwarded = await this.connections.run(what, (redis) => redis.publish(channel, data));
+    return { delivered, forwarded };
   }
 
   async subscribe(topic: string): Promise<void> {

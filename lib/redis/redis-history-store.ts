@@ -8,6 +8,7 @@ import {
   type HistoryPosition,
   type HistoryQuery,
   HistoryStore,
+  type KeptMessage,
 } from '../history/history-store.js';
 import { historyHeader } from './broker-wire.js';
 import { RedisBroker } from './redis-broker.js';
@@ -40,7 +41,7 @@ export class RedisHistoryStore extends HistoryStore {
     limits: HistoryLimits,
     delivery: HistoryDelivery,
     broker: Broker,
-  ): Promise<HistoryEntry & HistoryPosition> {
+  ): Promise<KeptMessage> {
     if (!(broker instanceof RedisBroker) || broker.connections !== this.connections) {
       return super.appendAndPublish(channel, frame, limits, delivery, broker);
     }
@@ -48,7 +49,8 @@ export class RedisHistoryStore extends HistoryStore {
       this.connections.keyPrefix + channelTopic(channel),
       historyHeader(channel, delivery.type, delivery.except),
     ];
-    return this.#append(channel, frame, limits, route);
+    // Every node, this one included, gets it through Redis, after the publish resolved.
+    return { ...(await this.#append(channel, frame, limits, route)), delivered: 0 };
   }
 
   async read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage> {

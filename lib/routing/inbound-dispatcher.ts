@@ -9,9 +9,10 @@ import { RealtimeStats } from '../operations/realtime-stats.js';
 import { FrameRateLimiter } from '../protection/frame-rate-limiter.js';
 import type { RateLimitVerdict } from '../protection/rate-limit-store.js';
 import type { DecodeOptions } from '../protocol/codec.js';
-import { ControlType } from '../protocol/message-types.js';
+import { ControlType, MessageType } from '../protocol/message-types.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import { DirectMessages } from './direct-messages.js';
 import { DispatchTable } from './dispatch-table.js';
 import { MessageDispatcher } from './message-dispatcher.js';
 
@@ -28,6 +29,8 @@ const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(ControlType));
 export class InboundDispatcher {
   readonly #logger = new Logger('RealtimeModule');
   readonly #decodeOptions: DecodeOptions;
+  /** `chat:private` with the `directMessages` option: relayed by the module itself. */
+  readonly #directMessages: boolean;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
@@ -39,8 +42,10 @@ export class InboundDispatcher {
     private readonly limiter: FrameRateLimiter,
     private readonly table: DispatchTable,
     private readonly stats: RealtimeStats,
+    private readonly direct: DirectMessages,
   ) {
     this.#decodeOptions = { maxChannelNameLength: options.maxChannelNameLength };
+    this.#directMessages = options.directMessages;
   }
 
   receive(connection: Connection, data: RawData, isBinary: boolean): void {
@@ -111,7 +116,11 @@ export class InboundDispatcher {
       return undefined;
     }
     const { frame } = decoded;
-    this.stats.framesIn.add(CONTROL_TYPES.has(frame.type) || this.table.lookup(frame.type) ? frame.type : 'other');
+    const known =
+      CONTROL_TYPES.has(frame.type) ||
+      this.table.lookup(frame.type) !== undefined ||
+      (this.#directMessages && frame.type === MessageType.CHAT_PRIVATE);
+    this.stats.framesIn.add(known ? frame.type : 'other');
     switch (frame.type) {
       case ControlType.SUBSCRIBE:
         return this.control.subscribe(connection, frame);
@@ -126,6 +135,8 @@ export class InboundDispatcher {
         return this.queries.members(connection, frame);
       case ControlType.HISTORY:
         return this.queries.messages(connection, frame);
+      case MessageType.CHAT_PRIVATE:
+        return this.#directMessages ? this.direct.relay(connection, frame) : this.messages.dispatch(connection, frame);
       default:
         return this.messages.dispatch(connection, frame);
     }

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit, type Type } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
 import type { ChannelDefinition, JoinCheck, OnWhisper } from '../channels/channel-definition.js';
@@ -9,6 +9,9 @@ import { DispatchTable } from './dispatch-table.js';
 import { HandlerPipelineFactory } from './handler-pipeline.factory.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
 import { RealtimeMetadataAccessor } from './realtime-metadata.accessor.js';
+import { MessageType } from '../protocol/message-types.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
+import { RealtimeOptionsError, type ResolvedRealtimeOptions } from '../realtime.options.js';
 
 /**
  * Scans the app's providers once, at module init: `@Channel` classes become channel definitions and routes (with
@@ -24,6 +27,7 @@ export class RealtimeExplorer implements OnModuleInit {
     private readonly catalog: ChannelCatalog,
     private readonly table: DispatchTable,
     private readonly hooks: LifecycleHooks,
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
   ) {}
 
   onModuleInit(): void {
@@ -46,6 +50,14 @@ export class RealtimeExplorer implements OnModuleInit {
       if (channel) {
         this.#registerChannelClass(instance, metatype as Type, channel);
       }
+    }
+    const privateRoutes = this.table.lookup(MessageType.CHAT_PRIVATE);
+    if (this.options.directMessages && privateRoutes !== undefined) {
+      const handler = privateRoutes.global ?? [...privateRoutes.byChannel.values()][0];
+      throw new RealtimeOptionsError(
+        `Invalid RealtimeModule option "directMessages": the module relays "${MessageType.CHAT_PRIVATE}" itself, ` +
+          `but ${handler.name} handles it too. Remove that handler, or turn directMessages off.`,
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { encodeEnvelope } from '../protocol/codec.js';
-import type { EnvelopeMetadata, RealtimeEnvelope } from '../protocol/envelope.js';
+import type { EnvelopeMetadata, FrameId, RealtimeEnvelope } from '../protocol/envelope.js';
+import { describeValue } from '../util/describe-value.js';
 import { PROTOCOL_LIMITS, isValidName } from '../protocol/limits.js';
 import { NODE_ID } from '../realtime.constants.js';
 
@@ -14,6 +15,12 @@ export interface RealtimeMessage<TPayload = unknown> {
   /** The channel it belongs to. `broadcastToChannel` sets it to its target channel. */
   readonly channel?: string;
   readonly metadata?: EnvelopeMetadata;
+  /** Its id, for an app that keeps its own (a database key): 1 to 64 characters. Default `m_<node><sequence>`. */
+  readonly id?: string;
+  /** The user it is addressed to (direct messages): 1 to 256 characters. */
+  readonly recipient?: string;
+  /** The id of the message it answers (a client frame's `id`, or a message's): a string of 1 to 64, or an integer. */
+  readonly replyTo?: FrameId;
 }
 
 /** A completed envelope and its encoding, made once per publish. */
@@ -40,19 +47,43 @@ export class EnvelopeFactory {
           `${PROTOCOL_LIMITS.nameMaxLength} letters, digits or "_ . : / -" characters`,
       );
     }
+    const { id, recipient, replyTo } = message;
+    if (id !== undefined && !isString(id, PROTOCOL_LIMITS.idMaxLength)) {
+      throw new TypeError(
+        `Invalid realtime message id ${describeValue(id)}: expected a string of 1 to ${PROTOCOL_LIMITS.idMaxLength} characters`,
+      );
+    }
+    if (recipient !== undefined && !isString(recipient, PROTOCOL_LIMITS.recipientMaxLength)) {
+      throw new TypeError(
+        `Invalid realtime message recipient ${describeValue(recipient)}: expected a user id of 1 to ` +
+          `${PROTOCOL_LIMITS.recipientMaxLength} characters`,
+      );
+    }
+    if (replyTo !== undefined && !isString(replyTo, PROTOCOL_LIMITS.idMaxLength) && !Number.isSafeInteger(replyTo)) {
+      throw new TypeError(
+        `Invalid realtime message replyTo ${describeValue(replyTo)}: expected a frame id (a string of 1 to ` +
+          `${PROTOCOL_LIMITS.idMaxLength} characters, or an integer)`,
+      );
+    }
   }
 
   complete<TPayload>(message: RealtimeMessage<TPayload>, channel?: string): CompletedMessage<TPayload> {
     this.check(message);
     const envelope: RealtimeEnvelope<TPayload> = {
       type: message.type,
-      id: `m_${this.nodeId}${(++this.#sequence).toString(36)}`,
+      id: message.id ?? `m_${this.nodeId}${(++this.#sequence).toString(36)}`,
       channel: channel ?? message.channel,
       sender: message.sender ?? null,
+      recipient: message.recipient,
       timestamp: Date.now(),
+      replyTo: message.replyTo,
       payload: message.payload,
       metadata: message.metadata,
     };
     return { envelope, frame: encodeEnvelope(envelope) };
   }
+}
+
+function isString(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength;
 }

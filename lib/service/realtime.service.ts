@@ -19,6 +19,7 @@ import { RealtimeServer } from '../server/realtime-server.js';
 import { FailureCode, RealtimeBrokerError } from '../errors/realtime-failure.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
+import { UserSender } from './user-sender.js';
 import { type BatchOptions, MessageBatcher } from './message-batcher.js';
 
 /** The type of the frames `publishBatched` sends. */
@@ -35,6 +36,24 @@ export interface DeliveryOptions {
 export interface SendOptions extends DeliveryOptions {
   /** Connection ids that must not receive the message (the sender's own connection, typically). */
   readonly except?: string | readonly string[];
+}
+
+/** What a send resolves to: the envelope as sent, and how many of this node's connections it was written to. */
+export interface SendResult<T = unknown> {
+  /** The completed envelope: `id`, `timestamp`, `sender`, `channel`, and `offset` in a history channel. */
+  readonly envelope: RealtimeEnvelope<T>;
+  /**
+   * Connections of this node it was written to (all of them with the embedded broker). Other nodes deliver on their
+   * own and are not counted; on Redis, a history channel's messages reach this node through Redis too, after the
+   * send resolved, so they count 0 here.
+   */
+  readonly delivered: number;
+}
+
+/** What `sendToUser` resolves to. */
+export interface UserSendResult<T = unknown> extends SendResult<T> {
+  /** Whether the user had a connection on some node (cluster-wide on Redis). */
+  readonly online: boolean;
 }
 
 export interface RealtimeHealth {
@@ -84,6 +103,7 @@ export class RealtimeService implements OnModuleDestroy {
     private readonly server: RealtimeServer,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly hooks: LifecycleHooks,
+    private readonly users: UserSender,
   ) {}
 
   /** Where the WebSocket endpoint listens (its own port's address with `port`, else the app's); null before start. */
@@ -91,37 +111,34 @@ export class RealtimeService implements OnModuleDestroy {
     return this.server.address();
   }
 
-  /** Sends to one connection. */
+  /** Sends to one connection, on whichever node holds it. */
   async sendToConnection<T>(
     connectionId: string,
     message: RealtimeMessage<T>,
     options?: DeliveryOptions,
-  ): Promise<RealtimeEnvelope<T>> {
+  ): Promise<SendResult<T>> {
     requireString('connectionId', connectionId);
     const { envelope, frame } = this.envelopes.complete(message);
     const { type } = envelope;
-    await this.broker.publish({ kind: 'connection', connectionId, type, frame, volatile: options?.volatile });
-    return envelope;
-  }
-
-  /** Sends to every connection (every device) of a user. */
-  async sendToUser<T>(
-    userId: string,
-    message: RealtimeMessage<T>,
-    options?: SendOptions,
-  ): Promise<RealtimeEnvelope<T>> {
-    requireString('userId', userId);
-    const { envelope, frame } = this.envelopes.complete(message);
-    const { type } = envelope;
-    await this.broker.publish({
-      kind: 'user',
-      userId,
+    const report = await this.broker.publish({
+      kind: 'connection',
+      connectionId,
       type,
       frame,
-      except: exceptList(options),
       volatile: options?.volatile,
     });
-    return envelope;
+    return { envelope, delivered: report.delivered };
+  }
+
+  /**
+   * Sends to every connection (every device) of a user, on every node. Resolves with `online`: whether the user had
+   * a connection anywhere (on Redis, whether some instance holds one), so an app can fall back to push or e-mail.
+   */
+  async sendToUser<T>(userId: string, message: RealtimeMessage<T>, options?: SendOptions): Promise<UserSendResult<T>> {
+    requireString('userId', userId);
+    const { envelope, frame } = this.envelopes.complete(message);
+    const delivery = await this.users.send(userId, envelope, frame, exceptList(options), options?.volatile);
+    return { envelope, ...delivery };
   }
 
   /**
@@ -132,7 +149,7 @@ export class RealtimeService implements OnModuleDestroy {
     channel: string,
     message: RealtimeMessage<T>,
     options?: SendOptions,
-  ): Promise<RealtimeEnvelope<T>> {
+  ): Promise<SendResult<T>> {
     this.#requireChannel(channel);
     const { envelope, frame } = this.envelopes.complete(message, channel);
     const except = exceptList(options);
@@ -140,11 +157,11 @@ export class RealtimeService implements OnModuleDestroy {
     const volatile = options?.volatile === true;
     const history = volatile ? undefined : this.catalog.match(channel)?.definition.options.history;
     if (history === undefined) {
-      await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile });
-      return envelope;
+      const report = await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile });
+      return { envelope, delivered: report.delivered };
     }
     const kept = await this.history.appendAndPublish(channel, frame, history, { type, except }, this.broker);
-    return { ...envelope, offset: kept.offset };
+    return { envelope: { ...envelope, offset: kept.offset }, delivered: kept.delivered };
   }
 
   /**
@@ -180,12 +197,18 @@ export class RealtimeService implements OnModuleDestroy {
     this.#batcher.flushAll();
   }
 
-  /** Sends to every connection. */
-  async broadcastAll<T>(message: RealtimeMessage<T>, options?: SendOptions): Promise<RealtimeEnvelope<T>> {
+  /** Sends to every connection, on every node. */
+  async broadcastAll<T>(message: RealtimeMessage<T>, options?: SendOptions): Promise<SendResult<T>> {
     const { envelope, frame } = this.envelopes.complete(message);
     const { type } = envelope;
-    await this.broker.publish({ kind: 'all', type, frame, except: exceptList(options), volatile: options?.volatile });
-    return envelope;
+    const report = await this.broker.publish({
+      kind: 'all',
+      type,
+      frame,
+      except: exceptList(options),
+      volatile: options?.volatile,
+    });
+    return { envelope, delivered: report.delivered };
   }
 
   /**

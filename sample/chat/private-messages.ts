@@ -30,7 +30,7 @@ export class PrivateMessages {
     }
     const sender = client.userId as string;
     const outgoing = { type: MessageType.CHAT_PRIVATE, payload: { text: message.text, recipient }, sender };
-    const sent = await this.realtime.sendToUser(recipient, outgoing, { except: client.id });
+    const { envelope: sent } = await this.realtime.sendToUser(recipient, outgoing, { except: client.id });
     if (recipient !== sender) {
       await this.realtime.sendToUser(sender, outgoing, { except: client.id });
     }

@@ -38,7 +38,7 @@ export class RoomChannel implements OnWhisper {
     @ConnectedClient() client: RealtimeClient,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined; offset: number | undefined }> {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: MessageType.CHAT_GROUP,
       payload: { text: message.text },
       sender: client.userId,

@@ -46,7 +46,7 @@ class RoomChannel {
     @ConnectedClient() client: ServerSideClient,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined; offset: number | undefined }> {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: 'chat:group',
       payload,
       sender: client.userId,

@@ -20,6 +20,9 @@ const frameOf = (text: string) => JSON.stringify({ type: 'chat:group', payload: 
  * What every Broker must do, written once and run against each implementation. With two or more brokers, the
  * cross-node rules are checked too: delivery follows interest, and each node gets a message once.
  */
+/** What each node's delivery says it wrote: the broker must pass it on as `delivered`. */
+const WRITTEN_PER_NODE = 3;
+
 export function describeBroker(name: string, open: () => Promise<BrokerBackend>): void {
   describe(`${name} (Broker conformance)`, () => {
     let backend: BrokerBackend;
@@ -30,7 +33,10 @@ export function describeBroker(name: string, open: () => Promise<BrokerBackend>)
       nodes = [];
       for (const [index, broker] of backend.brokers.entries()) {
         const node: Node = { id: `node${index}`, broker, received: new EventLog() };
-        await broker.start(node.id, (message) => node.received.push(message));
+        await broker.start(node.id, (message) => {
+          node.received.push(message);
+          return WRITTEN_PER_NODE;
+        });
         await broker.subscribe('all');
         await broker.subscribe(`node:${node.id}`);
         nodes.push(node);
@@ -78,6 +84,17 @@ export function describeBroker(name: string, open: () => Promise<BrokerBackend>)
         await node.received.waitFor((message) => 'frame' in message && message.frame === marker);
         expect(node.received.events.filter((message) => 'frame' in message && message.frame === first)).toHaveLength(1);
       }
+    });
+
+    it("reports the connections this node's delivery wrote, and whether another node took it", async () => {
+      const report = await nodes[0].broker.publish({ kind: 'user', userId: 'nobody', type: 't', frame: frameOf('r') });
+      expect(report).toEqual({ delivered: WRITTEN_PER_NODE, forwarded: 0 });
+      if (nodes.length < 2) {
+        return;
+      }
+      await nodes[1].broker.subscribe('user:bob');
+      const elsewhere = await nodes[0].broker.publish({ kind: 'user', userId: 'bob', type: 't', frame: frameOf('b') });
+      expect(elsewhere.forwarded).toBeGreaterThan(0);
     });
 
     it('rejects a publish before start and after close', async () => {

@@ -162,7 +162,7 @@ describe('volatile messages', () => {
 
   it('are delivered to a client that keeps up, and never kept in history', async () => {
     const alice = await app.member('alice', 'feed:fresh');
-    const sent = await app.realtime.broadcastToChannel(
+    const { envelope: sent } = await app.realtime.broadcastToChannel(
       'feed:fresh',
       { type: 'cursor', payload: 2 },
       { volatile: true },

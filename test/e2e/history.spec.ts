@@ -130,7 +130,7 @@ describe('history and recovery', () => {
     it('gives every message of a history channel the next offset, in the frame and the returned envelope', async () => {
       const alice = await connect();
       expect((await alice.subscribe('chat:offsets')).payload).toEqual({ epoch: expect.any(String), offset: 0 });
-      const sent = await realtime.broadcastToChannel('chat:offsets', chat('one'));
+      const { envelope: sent } = await realtime.broadcastToChannel('chat:offsets', chat('one'));
       await publish('chat:offsets', 'two', 'three');
       const received = await take(alice, 3);
       expect(offsets(received)).toEqual([1, 2, 3]);
@@ -157,7 +157,7 @@ describe('history and recovery', () => {
     it('gives no offsets in a channel without history', async () => {
       const alice = await connect();
       expect((await alice.subscribe('plain:1')).payload).toBeUndefined();
-      const sent = await realtime.broadcastToChannel('plain:1', chat('x'));
+      const { envelope: sent } = await realtime.broadcastToChannel('plain:1', chat('x'));
       expect(sent.offset).toBeUndefined();
       expect((await alice.next(isChat)).offset).toBeUndefined();
     });

@@ -28,7 +28,7 @@ class RoomChannel {
     @ConnectedClient() client: RealtimeClient,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined; protocol: string }> {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: 'chat:group',
       payload: { text: payload.text },
       sender: client.userId,

@@ -98,7 +98,7 @@ class RoomChannel {
     @ChannelName() channel: string,
     @ChannelParams('roomId') roomId: string,
   ) {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: 'chat:group',
       payload: { text: message.text, roomId },
       sender: client.userId,

@@ -59,7 +59,7 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
   it('sendToConnection reaches that connection only, with a completed envelope', async () => {
     const first = await connect('alice');
     const second = await connect('alice');
-    const sent = await realtime.sendToConnection(first.connectionId, { type: 'notification', payload: { n: 1 } });
+    const { envelope: sent } = await realtime.sendToConnection(first.connectionId, { type: 'notification', payload: { n: 1 } });
     const received = await first.nextOfType('notification');
     expect(received).toEqual({
       type: 'notification',
@@ -98,7 +98,7 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
     const writes = jest.spyOn(sender.prototype, 'sendFrame');
     const sends = jest.spyOn(ws.WebSocket.prototype, 'send');
     try {
-      const sent = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
+      const { envelope: sent } = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
       for (const member of members) {
         expect(await member.nextOfType('news')).toEqual({ ...sent, payload: { text: 'é✓' } });
       }
@@ -136,7 +136,7 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
       );
       for (const member of members) {
         for (let n = 0; n < 20; n++) {
-          expect(await member.nextOfType('tick')).toMatchObject({ id: sent[n].id, payload: n });
+          expect(await member.nextOfType('tick')).toMatchObject({ id: sent[n].envelope.id, payload: n });
         }
       }
       expect([...writes.values()]).toEqual([2, 2, 2]);
@@ -153,7 +153,7 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
     await alice.subscribe('room:1');
     await bob.subscribe('room:1');
     await carol.subscribe('room:2');
-    const sent = await realtime.broadcastToChannel(
+    const { envelope: sent } = await realtime.broadcastToChannel(
       'room:1',
       { type: 'chat:group', payload: { text: 'x' }, channel: 'ignored' },
       { except: [bob.connectionId] },
@@ -167,7 +167,7 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
 
   it('broadcastAll reaches every connection', async () => {
     const clients = await Promise.all(['a', 'b', 'c'].map((user) => connect(user)));
-    const sent = await realtime.broadcastAll({ type: 'alert', payload: { title: 'maintenance' } });
+    const { envelope: sent } = await realtime.broadcastAll({ type: 'alert', payload: { title: 'maintenance' } });
     for (const client of clients) {
       expect((await client.nextOfType('alert')).id).toBe(sent.id);
     }

@@ -31,7 +31,7 @@ export class RoomChannel {
     @ConnectedClient() client: RealtimeClient,
     @ChannelName() channel: string,
   ) {
-    const sent = await this.realtime.broadcastToChannel(channel, {
+    const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
       type: 'chat:group',
       payload: { text: message.text },
       sender: client.userId,

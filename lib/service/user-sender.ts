@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { Broker } from '../broker/broker.js';
+import { ConnectionRegistry } from '../connection/connection-registry.js';
+import type { RealtimeEnvelope } from '../protocol/envelope.js';
+
+/** What a send to a user learned: how many of this node's connections got it, and whether the user is online. */
+export interface UserDelivery {
+  readonly delivered: number;
+  /** Whether the user had a connection on some node (cluster-wide on Redis). */
+  readonly online: boolean;
+}
+
+/** Publishes an encoded message to every connection of a user, and tells whether the user had one anywhere. */
+@Injectable()
+export class UserSender {
+  constructor(
+    private readonly broker: Broker,
+    private readonly registry: ConnectionRegistry,
+  ) {}
+
+  async send(
+    userId: string,
+    envelope: RealtimeEnvelope,
+    frame: string,
+    except: readonly string[] | undefined,
+    volatile: boolean | undefined,
+  ): Promise<UserDelivery> {
+    const { type } = envelope;
+    const report = await this.broker.publish({ kind: 'user', userId, type, frame, except, volatile });
+    // Nodes subscribe to a user's topic only while they hold one of its connections: any receiver holds one. This
+    // node counts too when its only connections of the user were excepted.
+    const online = report.delivered > 0 || report.forwarded > 0 || this.registry.ofUser(userId).size > 0;
+    return { delivered: report.delivered, online };
+  }
+}
