@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { median } from './lib/numbers.js';
 import { renderReport, type ScenarioResults } from './lib/report.js';
-import { connectRate, fanOut, idleMemory, requestAck } from './lib/scenarios.js';
+import { busyMemory, connectRate, fanOut, idleMemory, requestAck } from './lib/scenarios.js';
 import { HAS_TASKSET, TARGETS, type Target, pinSelf, startServer } from './lib/targets.js';
 
 const args = process.argv.slice(2);
@@ -68,6 +68,16 @@ const SCENARIOS: readonly Scenario[] = [
     measure: (target, server) => idleMemory(target, server, { connections: quick ? 2000 : 10_000, channels: 100 }),
   },
   {
+    title: 'Memory with permessage-deflate: 2,000 connections, each sent and received 1.5 KB messages',
+    targets: [
+      'nestjs-realtime',
+      'nestjs-realtime, permessage-deflate (default settings)',
+      'nestjs-realtime, permessage-deflate (window bits 10, memLevel 4)',
+    ],
+    measure: (target, server) =>
+      busyMemory(target, server, { connections: quick ? 500 : 2000, channels: 20, textLength: 1500 }),
+  },
+  {
     title: 'Connect rate (nestjs-realtime verifies a JWT; the others authenticate nothing)',
     measure: (target, server) => connectRate(target, server, { connections: quick ? 500 : 2000, concurrency: 50 }),
   },
@@ -107,14 +117,17 @@ for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || tit
   results.push({ title: scenario.title, byTarget });
 }
 
-if (only !== undefined || targetFilter !== undefined || profileDir !== undefined) {
-  console.log('A partial or profiled run: results/ is left as it was.');
+/** `--save <name>`: a partial run's results go to results/<name>.md and .json (a full run's to latest). */
+const saveAs = option('--save');
+if (saveAs === undefined && (only !== undefined || targetFilter !== undefined || profileDir !== undefined)) {
+  console.log('A partial or profiled run: results/ is left as it was (--save <name> writes it to results/<name>).');
   process.exit(0);
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
 const report = renderReport(results, { machine, runs, pinned: HAS_TASKSET, quick });
 const folder = new URL('../bench/results/', import.meta.url);
-writeFileSync(new URL('latest.md', folder), report);
-writeFileSync(new URL('latest.json', folder), `${JSON.stringify({ machine, runs, results }, null, 2)}\n`);
+const name = saveAs ?? 'latest';
+writeFileSync(new URL(`${name}.md`, folder), report);
+writeFileSync(new URL(`${name}.json`, folder), `${JSON.stringify({ machine, runs, results }, null, 2)}\n`);
 console.log(report);
 process.exit(0);

@@ -32,9 +32,11 @@ export {
   type KeptMessage,
 } from './history/history-store.js';
 export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './history/memory-history-store.js';
+export { PER_MESSAGE_DEFLATE_DEFAULTS } from './protection/protection.options.js';
 export type {
   BackpressureOptions,
   OriginCheck,
+  PerMessageDeflateOptions,
   ProtectionOptions,
   RealtimeRateLimitOptions,
 } from './protection/protection.options.js';

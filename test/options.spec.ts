@@ -34,9 +34,31 @@ describe('resolveRealtimeOptions', () => {
       allowMissingOrigin: true,
       rateLimit: { limit: 100, windowMs: 1000, closeAfter: 100 },
       rateLimitStore: undefined,
-      backpressure: { maxBufferedBytes: 1_048_576, policy: 'close', volatileBufferedBytes: 65_536 },
+      backpressure: {
+        maxBufferedBytes: 1_048_576,
+        maxBufferedMessages: 4096,
+        policy: 'close',
+        volatileBufferedBytes: 65_536,
+        closeReason: 'Slow consumer',
+        closeGraceMs: 1000,
+      },
     });
     expect(REALTIME_DEFAULTS.maxPayloadBytes).toBe(64 * 1024);
+  });
+
+  it('takes perMessageDeflate: true as the documented settings, and fills in partial ones', () => {
+    expect(resolveRealtimeOptions({ perMessageDeflate: true }).perMessageDeflate).toEqual({
+      threshold: 1024,
+      level: 1,
+      memLevel: 8,
+      serverMaxWindowBits: 15,
+      clientMaxWindowBits: 15,
+      contextTakeover: false,
+    });
+    expect(resolveRealtimeOptions({ perMessageDeflate: { level: 6 } }).perMessageDeflate).toMatchObject({
+      level: 6,
+      threshold: 1024,
+    });
   });
 
   it('keeps valid values', () => {
@@ -77,6 +99,21 @@ describe('resolveRealtimeOptions', () => {
     [{ rateLimitStore: {} }, '"rateLimitStore": expected a RateLimitStore instance'],
     [{ backpressure: { policy: 'pause' } }, '"backpressure.policy": expected "close" or "drop", got "pause"'],
     [{ backpressure: { maxBufferedBytes: 10 } }, '"backpressure.maxBufferedBytes"'],
+    [{ backpressure: { maxBufferedMessages: -1 } }, '"backpressure.maxBufferedMessages": expected an integer from 0'],
+    [
+      { backpressure: { closeReason: 'é'.repeat(62) } },
+      '"backpressure.closeReason": expected a string of at most 123 bytes',
+    ],
+    [{ backpressure: { closeGraceMs: 0 } }, '"backpressure.closeGraceMs"'],
+    [{ backpressure: { grace: 1 } }, 'Unknown backpressure option "grace"'],
+    [{ perMessageDeflate: 'yes' }, '"perMessageDeflate": expected a boolean or { threshold?'],
+    [{ perMessageDeflate: { level: 0 } }, '"perMessageDeflate.level": expected an integer from 1 to 9, got 0'],
+    [{ perMessageDeflate: { memLevel: 10 } }, '"perMessageDeflate.memLevel"'],
+    [{ perMessageDeflate: { serverMaxWindowBits: 8 } }, '"perMessageDeflate.serverMaxWindowBits"'],
+    [{ perMessageDeflate: { threshold: -1 } }, '"perMessageDeflate.threshold"'],
+    [{ perMessageDeflate: { clientMaxWindowBits: 16 } }, '"perMessageDeflate.clientMaxWindowBits"'],
+    [{ perMessageDeflate: { contextTakeover: 1 } }, '"perMessageDeflate.contextTakeover": expected a boolean'],
+    [{ perMessageDeflate: { windowBits: 9 } }, 'Unknown perMessageDeflate option "windowBits"'],
     [
       { backpressure: { maxBufferedBytes: 2048, volatileBufferedBytes: 4096 } },
       '"backpressure.volatileBufferedBytes": must not exceed maxBufferedBytes (2048), got 4096',

@@ -38,7 +38,9 @@ async function connectWebSocket(target: Target, port: number, user: string): Pro
     url.searchParams.set('token', tokenFor(user));
   }
   const msgpack = target.protocol === 'msgpack';
-  const socket = new WebSocket(url, msgpack ? 'realtime.v1.msgpack' : 'realtime.v1', { perMessageDeflate: false });
+  const socket = new WebSocket(url, msgpack ? 'realtime.v1.msgpack' : 'realtime.v1', {
+    perMessageDeflate: target.deflate === true,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
     socket.once('error', reject);

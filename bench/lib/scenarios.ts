@@ -156,6 +156,27 @@ export async function idleMemory(
   return { kilobytesPerConnection: (after.memory.rss - before.memory.rss) / 1024 / options.connections };
 }
 
+/**
+ * Memory of busy connections: `connections` clients in `channels` channels each publish one compressible message of
+ * `textLength` characters, so that every connection has sent and received messages (with permessage-deflate, its
+ * zlib streams exist then). The server's RSS growth per connection, after a forced GC.
+ */
+export async function busyMemory(
+  target: Target,
+  server: RunningServer,
+  options: { connections: number; channels: number; textLength: number },
+): Promise<MemoryResult> {
+  const before = await server.usage(true);
+  const clients = await connectMany(target, server.port, options.connections, 200);
+  await Promise.all(clients.map((client, index) => client.subscribe(`room:${index % options.channels}`)));
+  const text = TEXT.repeat(Math.ceil(options.textLength / TEXT.length)).slice(0, options.textLength);
+  await Promise.all(clients.map((client, index) => client.publish(`room:${index % options.channels}`, { text, t: 0 })));
+  await pause(500);
+  const after = await server.usage(true);
+  close(clients);
+  return { kilobytesPerConnection: (after.memory.rss - before.memory.rss) / 1024 / options.connections };
+}
+
 /** Connect rate: `connections` handshakes, `concurrency` at a time (with the token check where the target has it). */
 export async function connectRate(
   target: Target,

@@ -18,6 +18,8 @@ export interface Target {
   readonly authenticated: boolean;
   /** Processes started together (scale-out on Redis): clients are spread over them, CPU is summed. Default 1. */
   readonly instances?: number;
+  /** Whether clients offer permessage-deflate (`json` only). Default false. */
+  readonly deflate?: boolean;
 }
 
 const server = (file: string) => fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
@@ -62,6 +64,21 @@ export const TARGETS: readonly Target[] = [
     protocol: 'msgpack',
     env: { BENCH_MSGPACK: '1' },
     onlyIn: 'Fan-out',
+  },
+  // permessage-deflate's memory: clients offer it; the server turns it on with the settings BENCH_DEFLATE names.
+  {
+    name: 'nestjs-realtime, permessage-deflate (default settings)',
+    ...LIBRARY,
+    env: { BENCH_DEFLATE: 'default' },
+    deflate: true,
+    onlyIn: 'permessage-deflate',
+  },
+  {
+    name: 'nestjs-realtime, permessage-deflate (window bits 10, memLevel 4)',
+    ...LIBRARY,
+    env: { BENCH_DEFLATE: 'lean' },
+    deflate: true,
+    onlyIn: 'permessage-deflate',
   },
   { name: 'nestjs-realtime on Redis, 1 instance', ...LIBRARY, env: { BENCH_REDIS: '1' }, onlyIn: 'on Redis' },
   {

@@ -90,6 +90,13 @@ class EchoHandlers {
       maxConnectionsPerUser: 0,
       rateLimit: { limit: 1_000_000, windowMs: 1000 },
       msgpack: process.env.BENCH_MSGPACK === '1',
+      // BENCH_DEFLATE: permessage-deflate with its default settings, or lean ones (memory per connection).
+      perMessageDeflate:
+        process.env.BENCH_DEFLATE === 'default'
+          ? true
+          : process.env.BENCH_DEFLATE === 'lean'
+            ? { serverMaxWindowBits: 10, clientMaxWindowBits: 10, memLevel: 4 }
+            : false,
       // Scale-out targets: instances started together share a Redis and a key prefix.
       ...(process.env.BENCH_REDIS === '1'
         ? redisRealtime({ url: process.env.BENCH_REDIS_URL, keyPrefix: process.env.BENCH_REDIS_PREFIX })

@@ -2,41 +2,33 @@
  * What travels between nodes: an already encoded frame and who it is for. Frames are encoded once by the
  * publishing node; every node hands the same text to its own local connections.
  */
+/** What every message for connections carries: its encoded frame, and how to deliver it. */
+interface PublishedFrame {
+  /** The envelope's type, for counting. */
+  readonly type: string;
+  /** The envelope, encoded once by the publishing node (the internal form: see `protocol/binary.ts`). */
+  readonly frame: string;
+  /** May be dropped for connections that are behind. */
+  readonly volatile?: boolean;
+  /** `false`: never compressed with permessage-deflate (the data is compressed already). */
+  readonly compress?: false;
+}
+
+/**
+ * What travels between nodes: an already encoded frame and who it is for. Frames are encoded once by the
+ * publishing node; every node hands the same text to its own local connections.
+ */
 export type BrokerMessage =
-  | {
+  | (PublishedFrame & {
       readonly kind: 'channel';
       readonly channel: string;
-      /** The envelope's type, for counting. */
-      readonly type: string;
-      readonly frame: string;
       /** Set for channels with history: the message's offset (connections never get one twice). */
       readonly offset?: number;
       readonly except?: readonly string[];
-      /** May be dropped for connections that are behind. */
-      readonly volatile?: boolean;
-    }
-  | {
-      readonly kind: 'user';
-      readonly userId: string;
-      readonly type: string;
-      readonly frame: string;
-      readonly except?: readonly string[];
-      readonly volatile?: boolean;
-    }
-  | {
-      readonly kind: 'connection';
-      readonly connectionId: string;
-      readonly type: string;
-      readonly frame: string;
-      readonly volatile?: boolean;
-    }
-  | {
-      readonly kind: 'all';
-      readonly type: string;
-      readonly frame: string;
-      readonly except?: readonly string[];
-      readonly volatile?: boolean;
-    }
+    })
+  | (PublishedFrame & { readonly kind: 'user'; readonly userId: string; readonly except?: readonly string[] })
+  | (PublishedFrame & { readonly kind: 'connection'; readonly connectionId: string })
+  | (PublishedFrame & { readonly kind: 'all'; readonly except?: readonly string[] })
   | {
       readonly kind: 'disconnect';
       readonly target: { readonly userId: string } | { readonly connectionId: string };

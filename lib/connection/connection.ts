@@ -16,6 +16,10 @@ export interface DeferredFrame {
   readonly isBinary: boolean;
 }
 
+/** ws send options: a message sent with `compress: false` (data compressed already), and the rest. */
+const UNCOMPRESSED = { compress: false } as const;
+const DEFAULT_SEND = {} as const;
+
 /** Past this many deferred frames the socket stops reading, so a pipelining client is slowed by TCP, not buffered. */
 const BACKLOG_PAUSE = 64;
 const BACKLOG_RESUME = 16;
@@ -39,6 +43,11 @@ export interface OutboundPolicy {
   readonly metadata: MetadataLimits;
   /** Bytes queued past which the connection is closed (4000) or, with `drop`, published messages are dropped. */
   readonly maxBufferedBytes: number;
+  /** Messages written since the queue was last empty past which the same happens; 0: no cap. */
+  readonly maxBufferedMessages: number;
+  /** The close reason, and how long a slow consumer gets to close before it is cut. */
+  readonly closeReason: string;
+  readonly closeGraceMs: number;
   readonly drop: boolean;
   /** Bytes queued past which volatile messages are dropped. */
   readonly volatileBufferedBytes: number;
@@ -75,6 +84,15 @@ export class Connection implements RealtimeClient {
   #offsets: Map<string, number> | undefined;
   /** The event-loop turn of the last pre-built write (see `WriteCoalescer`). */
   #writeTurn = 0;
+  /**
+   * Messages written since this connection's queue was last empty: an upper bound of the messages queued, kept with
+   * one counter (no callback per write). It is held against `maxBufferedMessages` once per event-loop turn, at the
+   * turn's first write: a burst within one turn is corked and flushed at its end, and a reader that keeps up has
+   * emptied its queue by the next turn.
+   */
+  #queuedMessages = 0;
+  #queueCheckedTurn = 0;
+  #tooManyQueued = false;
   /** When the last unanswered heartbeat ping left, and the round trip the last pong measured. */
   #pingSentAt: number | undefined;
   #rttMs: number | undefined;
@@ -248,7 +266,7 @@ export class Connection implements RealtimeClient {
     }
     const buffered = this.#socket.bufferedAmount;
     const policy = this.outbound;
-    if (buffered > policy.maxBufferedBytes) {
+    if (this.#behind(buffered)) {
       if (!policy.drop) {
         this.#closeSlowConsumer();
         return false;
@@ -257,26 +275,49 @@ export class Connection implements RealtimeClient {
       return false;
     }
     if (volatile && buffered > policy.volatileBufferedBytes) {
-      policy.stats.dropped++;
+      policy.stats.droppedVolatile++;
       return false;
     }
     const prebuilt = this.#frameSender();
+    const options = frame.compress ? DEFAULT_SEND : UNCOMPRESSED;
     if (this.format.binary) {
       const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
       if (prebuilt !== undefined) {
         this.#writeFrame(prebuilt, packedFrameBytes(frame, packed));
       } else {
-        this.#socket.send(packed);
+        this.#socket.send(packed, options);
       }
     } else {
       const data = (frame.data ??= this.format.fromJson(frame.text));
       if (prebuilt !== undefined) {
         this.#writeFrame(prebuilt, frameBytes(frame, data));
       } else {
-        this.#socket.send(data);
+        this.#socket.send(data, options);
       }
     }
     return true;
+  }
+
+  /**
+   * Whether this connection is past a backpressure bound, counting the write about to happen: bytes queued, or
+   * messages written since its queue was last empty.
+   */
+  #behind(buffered: number): boolean {
+    const policy = this.outbound;
+    if (buffered === 0) {
+      this.#queuedMessages = 1;
+      this.#tooManyQueued = false;
+      return false;
+    }
+    this.#queuedMessages++;
+    if (policy.maxBufferedMessages > 0) {
+      const turn = policy.coalescer.turn();
+      if (turn !== this.#queueCheckedTurn) {
+        this.#queueCheckedTurn = turn;
+        this.#tooManyQueued = this.#queuedMessages > policy.maxBufferedMessages;
+      }
+    }
+    return buffered > policy.maxBufferedBytes || this.#tooManyQueued;
   }
 
   /**
@@ -297,7 +338,7 @@ export class Connection implements RealtimeClient {
     if (!this.#writable()) {
       return false;
     }
-    if (!this.outbound.drop && this.#socket.bufferedAmount > this.outbound.maxBufferedBytes) {
+    if (this.#behind(this.#socket.bufferedAmount) && !this.outbound.drop) {
       this.#closeSlowConsumer();
       return false;
     }
@@ -331,16 +372,19 @@ export class Connection implements RealtimeClient {
 
   /** Stops writing to a connection that does not read; it is cut at the next heartbeat sweep if it does not close. */
   #closeSlowConsumer(): void {
-    this.outbound.stats.slowConsumers++;
-    this.requestClose(CloseCode.SLOW_CONSUMER, 'Slow consumer', Date.now());
-    this.outbound.report(
-      () =>
-        new RealtimeConnectionError(
-          FailureCode.SLOW_CONSUMER,
-          `More than ${this.outbound.maxBufferedBytes} bytes queued: closed as a slow consumer`,
-          { client: this, closeCode: CloseCode.SLOW_CONSUMER },
-        ),
-    );
+    const policy = this.outbound;
+    policy.stats.slowConsumers++;
+    this.requestClose(CloseCode.SLOW_CONSUMER, policy.closeReason, Date.now());
+    // Cut it if it has not closed within the grace: a slow consumer may never read as far as the close frame.
+    setTimeout(() => this.terminate(), policy.closeGraceMs).unref();
+    policy.report(() => {
+      const bound = this.#tooManyQueued ? `${policy.maxBufferedMessages} messages` : `${policy.maxBufferedBytes} bytes`;
+      return new RealtimeConnectionError(
+        FailureCode.SLOW_CONSUMER,
+        `More than ${bound} queued: closed as a slow consumer`,
+        { client: this, closeCode: CloseCode.SLOW_CONSUMER },
+      );
+    });
   }
 
   /** Sends a WebSocket ping (the heartbeat), remembering when, to measure the round trip at the pong. */

@@ -24,7 +24,8 @@ export class LocalDelivery {
         return this.#count(message.type, deliverToEach(this.registry.all(), message));
       case 'connection': {
         const connection = this.registry.get(message.connectionId);
-        const written = connection?.deliver(outboundFrame(message.frame), message.volatile === true) ? 1 : 0;
+        const frame = outboundFrame(message.frame, message.compress !== false);
+        const written = connection?.deliver(frame, message.volatile === true) ? 1 : 0;
         return this.#count(message.type, written);
       }
       case 'disconnect': {
@@ -62,7 +63,7 @@ function deliverToEach(
 ): number {
   const { except, volatile = false } = message;
   const channel = message.kind === 'channel' ? message : undefined;
-  const frame = outboundFrame(message.frame);
+  const frame = outboundFrame(message.frame, message.compress !== false);
   let delivered = 0;
   for (const connection of connections) {
     if (except !== undefined && except.includes(connection.id)) {

@@ -10,6 +10,8 @@ import type { CorkableSocket } from './write-coalescer.js';
  */
 export interface OutboundFrame {
   readonly text: string;
+  /** False: never compressed with permessage-deflate (the app said its data is compressed already). */
+  readonly compress: boolean;
   /** For `realtime.v1` connections: the data, and its frame. */
   data: string | Buffer | undefined;
   bytes: Buffer | undefined;
@@ -18,8 +20,8 @@ export interface OutboundFrame {
   packedBytes: Buffer | undefined;
 }
 
-export function outboundFrame(text: string): OutboundFrame {
-  return { text, data: undefined, bytes: undefined, packed: undefined, packedBytes: undefined };
+export function outboundFrame(text: string, compress = true): OutboundFrame {
+  return { text, compress, data: undefined, bytes: undefined, packed: undefined, packedBytes: undefined };
 }
 
 /** The part of ws's sender a pre-built frame is written through: semi-internal, so feature-detected. */

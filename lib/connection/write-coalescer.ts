@@ -23,6 +23,15 @@ export class WriteCoalescer {
     }
   };
 
+  /** The current turn (it ends, and the number moves on, at the next `setImmediate`). */
+  turn(): number {
+    if (!this.#ending) {
+      this.#ending = true;
+      setImmediate(this.#endTurn);
+    }
+    return this.#turn;
+  }
+
   /**
    * Called before each write to a socket with the turn of its previous write (0 for none); returns the turn to
    * remember for the next call.

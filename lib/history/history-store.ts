@@ -43,6 +43,8 @@ export type KeptMessage = HistoryEntry & HistoryPosition & Pick<PublishReport, '
 export interface HistoryDelivery {
   readonly type: string;
   readonly except?: readonly string[];
+  /** `false`: never compressed with permessage-deflate. */
+  readonly compress?: false;
 }
 
 /**
@@ -71,14 +73,12 @@ export abstract class HistoryStore {
     broker: Broker,
   ): Promise<KeptMessage> {
     const kept = await this.append(channel, frame, limits);
-    const { type, except } = delivery;
     const report = await broker.publish({
       kind: 'channel',
       channel,
-      type,
       frame: kept.frame,
       offset: kept.offset,
-      except,
+      ...delivery,
     });
     return { ...kept, delivered: report.delivered };
   }

@@ -14,8 +14,10 @@ export interface RealtimeStatsSnapshot {
   readonly errors: Readonly<Record<string, number>>;
   /** Handshakes refused before the upgrade, per HTTP status. */
   readonly handshakesRefused: Readonly<Record<string, number>>;
-  /** Messages not written because their connection was behind (drop policy, volatile messages). */
+  /** Messages the `drop` backpressure policy did not write to connections past a bound. */
   readonly dropped: number;
+  /** Volatile messages not written to connections past `volatileBufferedBytes`. */
+  readonly droppedVolatile: number;
   /** Connections closed for not reading (close policy). */
   readonly slowConsumers: number;
   /** Frames and messages refused by a rate limit. */
@@ -61,6 +63,7 @@ export class RealtimeStats {
   readonly errors = new KeyedCounter(32);
   readonly handshakesRefused = new KeyedCounter(32);
   dropped = 0;
+  droppedVolatile = 0;
   slowConsumers = 0;
   rateLimited = 0;
   readonly #handlers = new Map<string, { handled: number; failed: number; totalMs: number }>();
@@ -88,6 +91,7 @@ export class RealtimeStats {
       errors: this.errors.snapshot(),
       handshakesRefused: this.handshakesRefused.snapshot(),
       dropped: this.dropped,
+      droppedVolatile: this.droppedVolatile,
       slowConsumers: this.slowConsumers,
       rateLimited: this.rateLimited,
       handlers: Object.fromEntries([...this.#handlers].map(([type, entry]) => [type, { ...entry }])),

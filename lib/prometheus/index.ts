@@ -74,7 +74,16 @@ export function registerRealtimeMetrics(realtime: RealtimeService, options: Real
         this.inc(read());
       },
     });
-  total('dropped_total', 'Messages dropped for connections that were behind', () => realtime.stats().dropped);
+  total(
+    'dropped_total',
+    'Messages the drop policy dropped for connections that were behind',
+    () => realtime.stats().dropped,
+  );
+  total(
+    'dropped_volatile_total',
+    'Volatile messages dropped for connections that were behind',
+    () => realtime.stats().droppedVolatile,
+  );
   total('slow_consumers_total', 'Connections closed for not reading', () => realtime.stats().slowConsumers);
   total('rate_limited_total', 'Frames and messages refused by a rate limit', () => realtime.stats().rateLimited);
   new Counter({

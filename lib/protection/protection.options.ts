@@ -27,16 +27,51 @@ export interface RealtimeRateLimitOptions extends RateLimitRule {
 export interface BackpressureOptions {
   /** Bytes queued for one connection past which the policy applies. Default 1 MiB. */
   readonly maxBufferedBytes?: number;
-  /** `close` (default): close the connection with 4000 "Slow consumer"; `drop`: drop messages to it (counted). */
+  /**
+   * Messages queued for one connection past which the policy applies (counted as the messages written since its
+   * queue was last empty). Bounds the per-write overhead of floods of small messages. Default 4096; `0`: no cap.
+   */
+  readonly maxBufferedMessages?: number;
+  /** `close` (default): close the connection with 4000 and `closeReason`; `drop`: drop messages to it (counted). */
   readonly policy?: 'close' | 'drop';
   /** Volatile messages (whispers, `{ volatile: true }` sends) are dropped past this many queued bytes. Default 64 KiB. */
   readonly volatileBufferedBytes?: number;
+  /** The reason of the 4000 close (at most 123 bytes). Default `'Slow consumer'`. */
+  readonly closeReason?: string;
+  /** How long a closed slow consumer gets to read up to its close frame before it is cut. Default 1000 ms. */
+  readonly closeGraceMs?: number;
+}
+
+/** permessage-deflate (RFC 7692) settings; `perMessageDeflate: true` takes these defaults. */
+export interface PerMessageDeflateOptions {
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  readonly threshold?: number;
+  /** zlib compression level, 1 (fastest) to 9 (smallest). Default 1: JSON compresses well already at 1. */
+  readonly level?: number;
+  /** zlib memory level, 1 to 9: memory per compressing connection against ratio. Default 8 (zlib's). */
+  readonly memLevel?: number;
+  /** Largest LZ77 window the server compresses with, 2^bits bytes, 9 to 15. Default 15. */
+  readonly serverMaxWindowBits?: number;
+  /**
+   * Largest window asked of clients that offer `client_max_window_bits` (browsers and `ws` do): what the server
+   * keeps to inflate their messages. 9 to 15. Default 15.
+   */
+  readonly clientMaxWindowBits?: number;
+  /**
+   * Keep each connection's compression context between messages (better ratio on similar messages) at the cost of
+   * its zlib state staying allocated. Default false: the context is reset after every message.
+   */
+  readonly contextTakeover?: boolean;
 }
 
 /** The protection options of `RealtimeModule.forRoot()`. Every limit is on by default; `0` turns a cap off. */
 export interface ProtectionOptions {
-  /** permessage-deflate. Default off (CPU and memory per connection); when on, `maxPayloadBytes` applies inflated. */
-  perMessageDeflate?: boolean;
+  /**
+   * permessage-deflate, with clients that offer it: `true` (the defaults of {@link PerMessageDeflateOptions}) or
+   * settings. Default off: it costs CPU per message and memory per connection (see the README's Security section);
+   * when on, `maxPayloadBytes` applies inflated. Sends with `{ compress: false }` skip it.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /** Connections in total on this node; past it, handshakes get HTTP 503. Default 10 000. */
   maxConnections?: number;
   /** Connections from one IP address (see `trustProxy`); past it, HTTP 429. Default 100. */
@@ -72,7 +107,8 @@ export interface ResolvedRateLimit extends RateLimitRule {
 }
 
 export interface ResolvedProtectionOptions {
-  readonly perMessageDeflate: boolean;
+  /** Off (false), or every setting resolved. */
+  readonly perMessageDeflate: Required<PerMessageDeflateOptions> | false;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly trustProxy: number;
@@ -96,8 +132,25 @@ export const PROTECTION_DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   allowMissingOrigin: true,
   rateLimit: { limit: 100, windowMs: 1000 },
-  backpressure: { maxBufferedBytes: 1024 * 1024, policy: 'close', volatileBufferedBytes: 64 * 1024 },
+  backpressure: {
+    maxBufferedBytes: 1024 * 1024,
+    maxBufferedMessages: 4096,
+    policy: 'close',
+    volatileBufferedBytes: 64 * 1024,
+    closeReason: 'Slow consumer',
+    closeGraceMs: 1000,
+  },
 } as const;
+
+/** What `perMessageDeflate: true` means. */
+export const PER_MESSAGE_DEFLATE_DEFAULTS: Required<PerMessageDeflateOptions> = {
+  threshold: 1024,
+  level: 1,
+  memLevel: 8,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+  contextTakeover: false,
+};
 
 export const PROTECTION_OPTION_KEYS: readonly (keyof ProtectionOptions)[] = [
   'perMessageDeflate',
@@ -117,7 +170,7 @@ export const PROTECTION_OPTION_KEYS: readonly (keyof ProtectionOptions)[] = [
 export function resolveProtectionOptions(options: ProtectionOptions): ResolvedProtectionOptions {
   const defaults = PROTECTION_DEFAULTS;
   return {
-    perMessageDeflate: check('perMessageDeflate', options.perMessageDeflate ?? false, isBoolean, 'a boolean'),
+    perMessageDeflate: resolveDeflate(options.perMessageDeflate),
     maxConnections: cap('maxConnections', options.maxConnections ?? defaults.maxConnections),
     maxConnectionsPerIp: cap('maxConnectionsPerIp', options.maxConnectionsPerIp ?? defaults.maxConnectionsPerIp),
     trustProxy: check(
@@ -194,14 +247,18 @@ function resolveBackpressure(option: BackpressureOptions | undefined): Required<
     return defaults;
   }
   check('backpressure', option, (value) => typeof value === 'object' && value !== null, 'an object');
-  rejectUnknownKeys('backpressure option', option, ['maxBufferedBytes', 'policy', 'volatileBufferedBytes']);
+  rejectUnknownKeys('backpressure option', option, Object.keys(defaults));
   const bytes = (value: unknown) => isInteger(value) && value >= 1024;
-  const resolved = {
+  const resolved: Required<BackpressureOptions> = {
     maxBufferedBytes: check(
       'backpressure.maxBufferedBytes',
       option.maxBufferedBytes ?? defaults.maxBufferedBytes,
       bytes,
       'an integer number of bytes from 1024',
+    ),
+    maxBufferedMessages: cap(
+      'backpressure.maxBufferedMessages',
+      option.maxBufferedMessages ?? defaults.maxBufferedMessages,
     ),
     policy: check('backpressure.policy', option.policy ?? defaults.policy, isPolicy, '"close" or "drop"'),
     volatileBufferedBytes: check(
@@ -210,6 +267,13 @@ function resolveBackpressure(option: BackpressureOptions | undefined): Required<
       bytes,
       'an integer number of bytes from 1024',
     ),
+    closeReason: check(
+      'backpressure.closeReason',
+      option.closeReason ?? defaults.closeReason,
+      (value) => typeof value === 'string' && Buffer.byteLength(value) <= 123,
+      'a string of at most 123 bytes (a WebSocket close reason)',
+    ),
+    closeGraceMs: milliseconds('backpressure.closeGraceMs', option.closeGraceMs ?? defaults.closeGraceMs),
   };
   if (resolved.volatileBufferedBytes > resolved.maxBufferedBytes) {
     throw new RealtimeOptionsError(
@@ -218,6 +282,61 @@ function resolveBackpressure(option: BackpressureOptions | undefined): Required<
     );
   }
   return resolved;
+}
+
+function resolveDeflate(option: ProtectionOptions['perMessageDeflate']): Required<PerMessageDeflateOptions> | false {
+  if (option === undefined || option === false) {
+    return false;
+  }
+  const defaults = PER_MESSAGE_DEFLATE_DEFAULTS;
+  if (option === true) {
+    return defaults;
+  }
+  check(
+    'perMessageDeflate',
+    option,
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'a boolean or { threshold?, level?, memLevel?, serverMaxWindowBits?, clientMaxWindowBits?, contextTakeover? }',
+  );
+  rejectUnknownKeys('perMessageDeflate option', option, Object.keys(defaults));
+  return {
+    threshold: check(
+      'perMessageDeflate.threshold',
+      option.threshold ?? defaults.threshold,
+      (value) => isIntegerIn(value, 0, 256 * 1024 * 1024),
+      'an integer number of bytes from 0',
+    ),
+    level: check(
+      'perMessageDeflate.level',
+      option.level ?? defaults.level,
+      (value) => isIntegerIn(value, 1, 9),
+      'an integer from 1 to 9',
+    ),
+    memLevel: check(
+      'perMessageDeflate.memLevel',
+      option.memLevel ?? defaults.memLevel,
+      (value) => isIntegerIn(value, 1, 9),
+      'an integer from 1 to 9',
+    ),
+    serverMaxWindowBits: check(
+      'perMessageDeflate.serverMaxWindowBits',
+      option.serverMaxWindowBits ?? defaults.serverMaxWindowBits,
+      (value) => isIntegerIn(value, 9, 15),
+      'an integer from 9 to 15',
+    ),
+    clientMaxWindowBits: check(
+      'perMessageDeflate.clientMaxWindowBits',
+      option.clientMaxWindowBits ?? defaults.clientMaxWindowBits,
+      (value) => isIntegerIn(value, 9, 15),
+      'an integer from 9 to 15',
+    ),
+    contextTakeover: check(
+      'perMessageDeflate.contextTakeover',
+      option.contextTakeover ?? defaults.contextTakeover,
+      isBoolean,
+      'a boolean',
+    ),
+  };
 }
 
 function isPolicy(value: unknown): value is 'close' | 'drop' {

@@ -1,4 +1,5 @@
 import type { BrokerMessage } from '../broker/broker.js';
+import type { HistoryDelivery } from '../history/history-store.js';
 
 /**
  * How a broker message travels on Redis pub/sub: a JSON header (everything but the frame, plus the publishing node
@@ -20,8 +21,8 @@ export function encodeBrokerMessage(message: BrokerMessage, deliveredBy: string 
 }
 
 /** The header of a message for a channel with history, without its offset: the append script adds it. */
-export function historyHeader(channel: string, type: string, except: readonly string[] | undefined): string {
-  return JSON.stringify({ kind: 'channel', channel, type, except });
+export function historyHeader(channel: string, delivery: HistoryDelivery): string {
+  return JSON.stringify({ kind: 'channel', channel, ...delivery });
 }
 
 const KINDS = new Set(['channel', 'user', 'connection', 'all', 'disconnect']);

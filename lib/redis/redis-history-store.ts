@@ -45,10 +45,7 @@ export class RedisHistoryStore extends HistoryStore {
     if (!(broker instanceof RedisBroker) || broker.connections !== this.connections) {
       return super.appendAndPublish(channel, frame, limits, delivery, broker);
     }
-    const route = [
-      this.connections.keyPrefix + channelTopic(channel),
-      historyHeader(channel, delivery.type, delivery.except),
-    ];
+    const route = [this.connections.keyPrefix + channelTopic(channel), historyHeader(channel, delivery)];
     // Every node, this one included, gets it through Redis, after the publish resolved.
     return { ...(await this.#append(channel, frame, limits, route)), delivered: 0 };
   }

@@ -50,7 +50,7 @@ export class DirectMessages {
         metadata: frame.metadata,
       });
       const except = [connection.id];
-      const { online } = await this.users.send(recipient, envelope, encoded, except, false);
+      const { online } = await this.users.send(recipient, envelope, encoded, { except });
       if (!online) {
         this.errors.refuse(
           connection,
@@ -61,7 +61,7 @@ export class DirectMessages {
       }
       if (recipient !== sender) {
         // The sender's other devices keep the conversation too.
-        await this.users.send(sender, envelope, encoded, except, false);
+        await this.users.send(sender, envelope, encoded, { except });
       }
       if (id !== undefined) {
         connection.sendEnvelope(ackFrame(id, { id: envelope.id, timestamp: envelope.timestamp }));

@@ -10,7 +10,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from 'ws';
 import { ALL_TOPIC, Broker, nodeTopic, userTopic } from '../broker/broker.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../connection/connection.js';
@@ -88,6 +88,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#outbound = {
       metadata: { maxEntries: options.maxMetadataEntries, maxBytes: options.maxMetadataBytes },
       maxBufferedBytes: options.backpressure.maxBufferedBytes,
+      maxBufferedMessages: options.backpressure.maxBufferedMessages,
+      closeReason: options.backpressure.closeReason,
+      closeGraceMs: options.backpressure.closeGraceMs,
       drop: options.backpressure.policy === 'drop',
       volatileBufferedBytes: options.backpressure.volatileBufferedBytes,
       prebuiltFrames: PREBUILT_FRAMES && !options.perMessageDeflate,
@@ -98,7 +101,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
-      perMessageDeflate: options.perMessageDeflate,
+      perMessageDeflate: wsDeflateOptions(options.perMessageDeflate),
       maxPayload: options.maxPayloadBytes,
       // The first subprotocol the client offers that this server speaks; none offered is fine too (JSON).
       handleProtocols: (protocols) => {
@@ -399,6 +402,21 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#logger.error(`${what} failed`, (error as Error)?.stack);
     this.hooks.report(() => new RealtimeBrokerError(FailureCode.BROKER_FAILED, `${what} failed`, { cause: error }));
   }
+}
+
+/** ws's permessage-deflate options for ours (false: off). */
+function wsDeflateOptions(deflate: ResolvedRealtimeOptions['perMessageDeflate']): PerMessageDeflateOptions | false {
+  if (deflate === false) {
+    return false;
+  }
+  return {
+    threshold: deflate.threshold,
+    zlibDeflateOptions: { level: deflate.level, memLevel: deflate.memLevel },
+    serverMaxWindowBits: deflate.serverMaxWindowBits,
+    clientMaxWindowBits: deflate.clientMaxWindowBits,
+    serverNoContextTakeover: !deflate.contextTakeover,
+    clientNoContextTakeover: !deflate.contextTakeover,
+  };
 }
 
 /** Waits for `promise`, or `ms` milliseconds, whichever comes first. */

@@ -31,6 +31,12 @@ export interface DeliveryOptions {
    * of queued: for what is stale a second later (typing indicators, cursor positions). Never kept in history.
    */
   readonly volatile?: boolean;
+  /**
+   * `false`: never compressed with permessage-deflate, for data that is compressed already (images, archives), where
+   * deflate costs CPU and saves nothing. Default: compressed when the connection negotiated it and the message is
+   * past `perMessageDeflate.threshold`.
+   */
+  readonly compress?: boolean;
 }
 
 export interface SendOptions extends DeliveryOptions {
@@ -126,6 +132,7 @@ export class RealtimeService implements OnModuleDestroy {
       type,
       frame,
       volatile: options?.volatile,
+      compress: noCompression(options),
     });
     return { envelope, delivered: report.delivered };
   }
@@ -137,7 +144,11 @@ export class RealtimeService implements OnModuleDestroy {
   async sendToUser<T>(userId: string, message: RealtimeMessage<T>, options?: SendOptions): Promise<UserSendResult<T>> {
     requireString('userId', userId);
     const { envelope, frame } = this.envelopes.complete(message);
-    const delivery = await this.users.send(userId, envelope, frame, exceptList(options), options?.volatile);
+    const delivery = await this.users.send(userId, envelope, frame, {
+      except: exceptList(options),
+      volatile: options?.volatile,
+      compress: noCompression(options),
+    });
     return { envelope, ...delivery };
   }
 
@@ -155,12 +166,14 @@ export class RealtimeService implements OnModuleDestroy {
     const except = exceptList(options);
     const { type } = envelope;
     const volatile = options?.volatile === true;
+    const compress = noCompression(options);
     const history = volatile ? undefined : this.catalog.match(channel)?.definition.options.history;
     if (history === undefined) {
-      const report = await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile });
+      const report = await this.broker.publish({ kind: 'channel', channel, type, frame, except, volatile, compress });
       return { envelope, delivered: report.delivered };
     }
-    const kept = await this.history.appendAndPublish(channel, frame, history, { type, except }, this.broker);
+    const delivery = { type, except, compress };
+    const kept = await this.history.appendAndPublish(channel, frame, history, delivery, this.broker);
     return { envelope: { ...envelope, offset: kept.offset }, delivered: kept.delivered };
   }
 
@@ -207,6 +220,7 @@ export class RealtimeService implements OnModuleDestroy {
       frame,
       except: exceptList(options),
       volatile: options?.volatile,
+      compress: noCompression(options),
     });
     return { envelope, delivered: report.delivered };
   }
@@ -347,6 +361,11 @@ function requireString(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.length === 0) {
     throw new TypeError(`Invalid ${name} ${JSON.stringify(value)}: expected a non-empty string`);
   }
+}
+
+/** The broker's `compress` field: `false` only when the send opted out (so it is left out of the wire otherwise). */
+function noCompression(options: DeliveryOptions | undefined): false | undefined {
+  return options?.compress === false ? false : undefined;
 }
 
 function exceptList(options: SendOptions | undefined): readonly string[] | undefined {

@@ -10,6 +10,13 @@ export interface UserDelivery {
   readonly online: boolean;
 }
 
+/** Connections left out, and how to deliver. */
+export interface UserSendHow {
+  readonly except?: readonly string[];
+  readonly volatile?: boolean;
+  readonly compress?: false;
+}
+
 /** Publishes an encoded message to every connection of a user, and tells whether the user had one anywhere. */
 @Injectable()
 export class UserSender {
@@ -18,15 +25,9 @@ export class UserSender {
     private readonly registry: ConnectionRegistry,
   ) {}
 
-  async send(
-    userId: string,
-    envelope: RealtimeEnvelope,
-    frame: string,
-    except: readonly string[] | undefined,
-    volatile: boolean | undefined,
-  ): Promise<UserDelivery> {
+  async send(userId: string, envelope: RealtimeEnvelope, frame: string, how: UserSendHow = {}): Promise<UserDelivery> {
     const { type } = envelope;
-    const report = await this.broker.publish({ kind: 'user', userId, type, frame, except, volatile });
+    const report = await this.broker.publish({ kind: 'user', userId, type, frame, ...how });
     // Nodes subscribe to a user's topic only while they hold one of its connections: any receiver holds one. This
     // node counts too when its only connections of the user were excepted.
     const online = report.delivered > 0 || report.forwarded > 0 || this.registry.ofUser(userId).size > 0;

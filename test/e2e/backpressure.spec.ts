@@ -4,6 +4,7 @@ import { Channel, type RealtimeModuleOptions, RealtimeModule, RealtimeService } 
 import { appAroundSuite } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
+import { waitUntil } from '../support/wait-until.js';
 
 @Channel('feed:{id}', { whispers: true })
 class FeedChannel {}
@@ -105,6 +106,64 @@ describe('backpressure: the close policy (default)', () => {
   });
 });
 
+describe('backpressure by messages, with a reason and a grace of its own', () => {
+  const app = appWith({
+    backpressure: {
+      maxBufferedBytes: 64 * 1024 * 1024,
+      maxBufferedMessages: 20,
+      closeReason: 'Too slow for this feed',
+      closeGraceMs: 60_000,
+    },
+  });
+
+  it('closes a client with more than maxBufferedMessages queued, long before the byte limit, with closeReason', async () => {
+    const slow = await app.member('bob', 'feed:count');
+    slow.stopReading();
+    const before = app.realtime.stats().slowConsumers;
+    const { maxQueued } = await publishUntil(
+      app.realtime,
+      'feed:count',
+      slow.connectionId,
+      () => app.realtime.stats().slowConsumers > before,
+    );
+    expect(maxQueued).toBeLessThan(64 * 1024 * 1024);
+    slow.resumeReading();
+    expect(await slow.closed).toEqual({ code: 4000, reason: 'Too slow for this feed' });
+  });
+
+  it('lets a client that keeps up take a burst of many more messages in one turn', async () => {
+    const reader = await app.member('carol', 'feed:burst');
+    await Promise.all(
+      upTo(200).map((seq) => app.realtime.broadcastToChannel('feed:burst', { type: 'item', payload: { seq } })),
+    );
+    expect(await takeItems(reader, 200)).toEqual(upTo(200));
+    await reader.sync();
+    expect(app.realtime.getConnection(reader.connectionId)).toBeDefined();
+  });
+});
+
+describe('backpressure: a slow consumer that never reads its close', () => {
+  const app = appWith({ backpressure: { maxBufferedBytes: LIMIT, closeGraceMs: 50 } });
+
+  it('is cut once closeGraceMs has passed, not at the next heartbeat sweep', async () => {
+    const slow = await app.member('dave', 'feed:grace');
+    slow.stopReading();
+    const before = app.realtime.stats().slowConsumers;
+    await publishUntil(
+      app.realtime,
+      'feed:grace',
+      slow.connectionId,
+      () => app.realtime.stats().slowConsumers > before,
+    );
+    // The heartbeat sweeps every 25 s here: only the grace timer cuts it this soon.
+    await expect(waitUntil(() => app.realtime.getConnection(slow.connectionId) === undefined, 10_000)).resolves.toBe(
+      true,
+    );
+    slow.resumeReading();
+    expect((await slow.closed).code).toBe(1006);
+  });
+});
+
 describe('backpressure: the drop policy', () => {
   const app = appWith({ backpressure: { maxBufferedBytes: LIMIT, policy: 'drop' } });
 
@@ -128,6 +187,7 @@ describe('backpressure: the drop policy', () => {
     const received = slow.pending(isItem).map(seqOf);
     expect(received).toEqual(upTo(received.length));
     expect(received.length).toBeLessThan(published);
+    expect(app.realtime.stats().droppedVolatile).toBe(0);
     // Caught up, it gets messages again.
     await app.realtime.broadcastToChannel('feed:drop', { type: 'item', payload: { seq: published + 1 } });
     expect(seqOf(await slow.next((frame) => isItem(frame) && seqOf(frame) === published + 1))).toBe(published + 1);
@@ -156,6 +216,7 @@ describe('volatile messages', () => {
     slow.resumeReading();
     await slow.sync();
     expect(slow.pending((frame) => frame.type === 'cursor' || frame.type === 'whisper')).toEqual([]);
+    expect(app.realtime.stats()).toMatchObject({ droppedVolatile: 2, dropped: 0 });
     // Everything that was not volatile arrived.
     expect(slow.pending(isItem).map(seqOf)).toEqual(upTo(published));
   });

@@ -59,7 +59,10 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
   it('sendToConnection reaches that connection only, with a completed envelope', async () => {
     const first = await connect('alice');
     const second = await connect('alice');
-    const { envelope: sent } = await realtime.sendToConnection(first.connectionId, { type: 'notification', payload: { n: 1 } });
+    const { envelope: sent } = await realtime.sendToConnection(first.connectionId, {
+      type: 'notification',
+      payload: { n: 1 },
+    });
     const received = await first.nextOfType('notification');
     expect(received).toEqual({
       type: 'notification',
@@ -98,7 +101,10 @@ describe.each(PLATFORMS)('RealtimeService (%s)', (platform) => {
     const writes = jest.spyOn(sender.prototype, 'sendFrame');
     const sends = jest.spyOn(ws.WebSocket.prototype, 'send');
     try {
-      const { envelope: sent } = await realtime.broadcastToChannel('room:framed', { type: 'news', payload: { text: 'é✓' } });
+      const { envelope: sent } = await realtime.broadcastToChannel('room:framed', {
+        type: 'news',
+        payload: { text: 'é✓' },
+      });
       for (const member of members) {
         expect(await member.nextOfType('news')).toEqual({ ...sent, payload: { text: 'é✓' } });
       }

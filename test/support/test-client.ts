@@ -89,6 +89,8 @@ export class TestClient {
   readonly #queue: Frame[] = [];
   readonly #waiters: { match: (frame: Frame) => boolean; resolve: (frame: Frame) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** The server's `Sec-WebSocket-Extensions` answer (the negotiated parameters), '' when none. */
+  negotiatedExtensions = '';
   /** Every frame as it came off the wire, in order: for tests of the wire form itself. */
   readonly raw: { readonly data: Buffer; readonly isBinary: boolean }[] = [];
   welcome!: Frame;
@@ -102,6 +104,9 @@ export class TestClient {
       this.#receive(
         (isBinary ? (msgpack ? unpack(data) : readBinaryFrame(data)) : JSON.parse(data.toString())) as Frame,
       );
+    });
+    socket.once('upgrade', (response) => {
+      this.negotiatedExtensions = String(response.headers['sec-websocket-extensions'] ?? '');
     });
     this.closed = new Promise((resolve) => {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
