@@ -34,7 +34,10 @@ export class NotifyController {
   @Post('notify')
   @HttpCode(202)
   async notify(@Body() { user, title, body }: NotifyBody): Promise<{ id: string | undefined }> {
-    const { envelope: sent } = await this.realtime.sendToUser(user, { type: MessageType.NOTIFICATION, payload: { title, body } });
+    const { envelope: sent } = await this.realtime.sendToUser(user, {
+      type: MessageType.NOTIFICATION,
+      payload: { title, body },
+    });
     return { id: sent.id };
   }
 
@@ -50,7 +53,10 @@ export class NotifyController {
   @Post('events/:name')
   @HttpCode(202)
   async event(@Param() { name }: EventParams, @Body() payload: unknown): Promise<{ id: string | undefined }> {
-    const { envelope: sent } = await this.realtime.broadcastToChannel(`events:${name}`, { type: eventType(name), payload });
+    const { envelope: sent } = await this.realtime.broadcastToChannel(`events:${name}`, {
+      type: eventType(name),
+      payload,
+    });
     return { id: sent.id };
   }
 }
