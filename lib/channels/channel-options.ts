@@ -7,18 +7,34 @@ import { isIntegerIn } from '../util/option-checks.js';
 export interface ChannelHistoryOptions {
   /** Messages kept per channel (the oldest are dropped first). 1 to 10 000. */
   readonly size: number;
-  /** Messages older than this are dropped. Default: kept until pushed out by newer ones. */
+  /**
+   * Messages older than this are dropped, and a channel with none left is forgotten (with its Redis keys). Default
+   * one hour ({@link DEFAULT_HISTORY_TTL_MS}): history is for recovery and recent context, not an archive.
+   */
   readonly ttlMs?: number;
   /** A plain `subscribe` (no `since`) is followed by the last this-many messages. Default 0, at most `size`. */
   readonly replayOnJoin?: number;
 }
 
+/** How long history is kept when a channel does not say. */
+export const DEFAULT_HISTORY_TTL_MS = 60 * 60 * 1000;
+
+/** What `history: true` means: the original designs' default, keep 100 and replay the last 100 to a joiner. */
+export const DEFAULT_HISTORY: Readonly<Required<ChannelHistoryOptions>> = Object.freeze({
+  size: 100,
+  ttlMs: DEFAULT_HISTORY_TTL_MS,
+  replayOnJoin: 100,
+});
+
 /** The second argument of `@Channel(pattern, options)`. Every feature is off unless enabled. */
 export interface ChannelOptions {
   /** Track members (users, not connections): `subscribed` lists them, `system:user_joined`/`user_left` follow. */
   readonly presence?: boolean;
-  /** Keep the last N messages published to each channel, with offsets for `history` and recovery. */
-  readonly history?: number | ChannelHistoryOptions;
+  /**
+   * Keep the last messages published to each channel, with offsets for `history` and recovery: `true` (keep 100,
+   * replay 100 to a joiner, for an hour), `N` (keep N, replay none), or `{ size, ttlMs?, replayOnJoin? }`.
+   */
+  readonly history?: true | number | ChannelHistoryOptions;
   /** Let subscribers send `whisper` frames to the channel's other connections (typing indicators, read receipts). */
   readonly whispers?: boolean;
 }
@@ -79,24 +95,28 @@ function resolveHistory(
     return undefined;
   }
   const sizeRule = `an integer from 1 to ${MAX_HISTORY_SIZE}`;
+  const shapes = `true, ${sizeRule} or { size, ttlMs?, replayOnJoin? }`;
+  if (history === true) {
+    return DEFAULT_HISTORY;
+  }
   if (typeof history === 'number') {
     return isIntegerIn(history, 1, MAX_HISTORY_SIZE)
-      ? { size: history, ttlMs: undefined, replayOnJoin: 0 }
-      : fail(`"history" must be ${sizeRule} or { size, ttlMs?, replayOnJoin? }, got ${describeValue(history)}`);
+      ? { size: history, ttlMs: DEFAULT_HISTORY_TTL_MS, replayOnJoin: 0 }
+      : fail(`"history" must be ${shapes}, got ${describeValue(history)}`);
   }
   if (typeof history !== 'object' || history === null || Array.isArray(history)) {
-    return fail(`"history" must be ${sizeRule} or { size, ttlMs?, replayOnJoin? }, got ${describeValue(history)}`);
+    return fail(`"history" must be ${shapes}, got ${describeValue(history)}`);
   }
   for (const key of Object.keys(history)) {
     if (!KNOWN_HISTORY.has(key)) {
       fail(`unknown history option "${key}". Known options: ${[...KNOWN_HISTORY].join(', ')}`);
     }
   }
-  const { size, ttlMs, replayOnJoin = 0 } = history;
+  const { size, ttlMs = DEFAULT_HISTORY_TTL_MS, replayOnJoin = 0 } = history;
   if (!isIntegerIn(size, 1, MAX_HISTORY_SIZE)) {
     fail(`"history.size" must be ${sizeRule}, got ${describeValue(size)}`);
   }
-  if (ttlMs !== undefined && !isIntegerIn(ttlMs, 1, 2_147_483_647)) {
+  if (!isIntegerIn(ttlMs, 1, 2_147_483_647)) {
     fail(`"history.ttlMs" must be an integer number of milliseconds from 1 to 2147483647, got ${describeValue(ttlMs)}`);
   }
   if (!isIntegerIn(replayOnJoin, 0, size)) {

@@ -85,12 +85,14 @@ export class Connection implements RealtimeClient {
   /** The event-loop turn of the last pre-built write (see `WriteCoalescer`). */
   #writeTurn = 0;
   /**
-   * Messages written since this connection's queue was last empty: an upper bound of the messages queued, kept with
-   * one counter (no callback per write). It is held against `maxBufferedMessages` once per event-loop turn, at the
-   * turn's first write: a burst within one turn is corked and flushed at its end, and a reader that keeps up has
-   * emptied its queue by the next turn.
+   * Messages queued for this connection: those written while something was queued already, until their write
+   * completes (a write to an empty queue goes out at once and takes no callback, the usual case). Held against
+   * `maxBufferedMessages` once per event-loop turn, at the turn's first write: a burst within one turn is corked and
+   * flushed at its end, and a reader that keeps up has taken it by the next turn.
    */
   #queuedMessages = 0;
+  /** The write callback that counts a queued message out (one per connection, made when first needed). */
+  #written: (() => void) | undefined;
   #queueCheckedTurn = 0;
   #tooManyQueued = false;
   /** When the last unanswered heartbeat ping left, and the round trip the last pong measured. */
@@ -280,41 +282,52 @@ export class Connection implements RealtimeClient {
     }
     const prebuilt = this.#frameSender();
     const options = frame.compress ? DEFAULT_SEND : UNCOMPRESSED;
+    const done = this.#queued(buffered);
     if (this.format.binary) {
       const packed = (frame.packed ??= this.format.fromJson(frame.text) as Buffer);
       if (prebuilt !== undefined) {
-        this.#writeFrame(prebuilt, packedFrameBytes(frame, packed));
+        this.#writeFrame(prebuilt, packedFrameBytes(frame, packed), done);
       } else {
-        this.#socket.send(packed, options);
+        this.#socket.send(packed, options, done);
       }
     } else {
       const data = (frame.data ??= this.format.fromJson(frame.text));
       if (prebuilt !== undefined) {
-        this.#writeFrame(prebuilt, frameBytes(frame, data));
+        this.#writeFrame(prebuilt, frameBytes(frame, data), done);
       } else {
-        this.#socket.send(data, options);
+        this.#socket.send(data, options, done);
       }
     }
     return true;
   }
 
-  /**
-   * Whether this connection is past a backpressure bound, counting the write about to happen: bytes queued, or
-   * messages written since its queue was last empty.
-   */
+  /** Counts a write made while `buffered` bytes wait, and returns the callback that counts it out; none otherwise. */
+  #queued(buffered: number): (() => void) | undefined {
+    if (buffered === 0 || this.outbound.maxBufferedMessages === 0) {
+      return undefined;
+    }
+    this.#queuedMessages++;
+    return (this.#written ??= () => {
+      if (this.#queuedMessages > 0) {
+        this.#queuedMessages--;
+      }
+    });
+  }
+
+  /** Whether this connection is past a backpressure bound: bytes queued, or messages queued (checked once a turn). */
   #behind(buffered: number): boolean {
     const policy = this.outbound;
     if (buffered === 0) {
-      this.#queuedMessages = 1;
+      // Nothing waits: any count left is of writes whose callbacks have not run yet.
+      this.#queuedMessages = 0;
       this.#tooManyQueued = false;
       return false;
     }
-    this.#queuedMessages++;
     if (policy.maxBufferedMessages > 0) {
       const turn = policy.coalescer.turn();
       if (turn !== this.#queueCheckedTurn) {
         this.#queueCheckedTurn = turn;
-        this.#tooManyQueued = this.#queuedMessages > policy.maxBufferedMessages;
+        this.#tooManyQueued = this.#queuedMessages >= policy.maxBufferedMessages;
       }
     }
     return buffered > policy.maxBufferedBytes || this.#tooManyQueued;
@@ -338,23 +351,25 @@ export class Connection implements RealtimeClient {
     if (!this.#writable()) {
       return false;
     }
-    if (this.#behind(this.#socket.bufferedAmount) && !this.outbound.drop) {
+    const buffered = this.#socket.bufferedAmount;
+    if (this.#behind(buffered) && !this.outbound.drop) {
       this.#closeSlowConsumer();
       return false;
     }
     const sender = this.#frameSender();
+    const done = this.#queued(buffered);
     if (sender !== undefined) {
-      this.#writeFrame(sender, encodeFrame(data));
+      this.#writeFrame(sender, encodeFrame(data), done);
     } else {
-      this.#socket.send(data);
+      this.#socket.send(data, DEFAULT_SEND, done);
     }
     this.outbound.stats.framesOut.add(type);
     return true;
   }
 
-  #writeFrame(sender: FrameSender, frame: Buffer): void {
+  #writeFrame(sender: FrameSender, frame: Buffer, done: (() => void) | undefined): void {
     this.#writeTurn = this.outbound.coalescer.beforeWrite(sender._socket, this.#writeTurn);
-    sender.sendFrame([frame]);
+    sender.sendFrame([frame], done);
   }
 
   /** ws's sender when a whole frame can be written through it now (see `OutboundPolicy.prebuiltFrames`). */

@@ -4,8 +4,8 @@ import type { Broker, PublishReport } from '../broker/broker.js';
 export interface HistoryLimits {
   /** Messages kept; the oldest are dropped first. */
   readonly size: number;
-  /** Messages older than this are dropped. Undefined: kept until pushed out. */
-  readonly ttlMs: number | undefined;
+  /** Messages older than this are dropped; a channel with none left may be forgotten (a new epoch). */
+  readonly ttlMs: number;
 }
 
 /** Where a channel's history stands: its epoch and the last offset given out (0 before the first message). */

@@ -20,10 +20,19 @@ interface ChannelHistory {
   droppedThrough: number;
   readonly entries: KeptEntry[];
   touchedAt: number;
-  ttlMs: number | undefined;
+  ttlMs: number;
+  /** The characters of the kept frames: what the store's `maxBytes` counts. */
+  size: number;
 }
 
 export interface MemoryHistoryStoreOptions {
+  /**
+   * Channels kept at most; past it the least recently used is forgotten (its next use starts a new epoch, so a
+   * recovery says `recovered: false`). Default 10 000.
+   */
+  readonly maxChannels?: number;
+  /** Kept frames in all channels, in bytes (UTF-16 code units, as JS holds them) at most; least recently used first. Default 64 MiB. */
+  readonly maxBytes?: number;
   /** How often channels whose history has fully expired are forgotten. Default 60 000 ms. */
   readonly sweepIntervalMs?: number;
   /** The clock, for tests. Default `Date.now`. */
@@ -32,22 +41,29 @@ export interface MemoryHistoryStoreOptions {
 
 /**
  * The embedded history store: in memory, per process. Each channel's epoch is new whenever its history starts
- * afresh (a new process, or a channel forgotten after its messages all expired), so offsets from before never
- * pass for current ones. Memory is bounded by `size` messages per channel; a channel with `ttlMs` is forgotten once
- * its messages have expired and it has been idle that long.
+ * afresh (a new process, a channel forgotten after its messages all expired, or pushed out by the caps), so offsets
+ * from before never pass for current ones. Memory is bounded three ways: `size` messages per channel, `ttlMs` (a
+ * channel whose messages have all expired and that was idle that long is forgotten at the next sweep), and the
+ * store's `maxChannels` and `maxBytes`, least recently used channel first.
  */
 export class MemoryHistoryStore extends HistoryStore {
+  /** In least recently used order: a channel used is moved to the end. */
   readonly #channels = new Map<string, ChannelHistory>();
   readonly #storeId = randomBytes(4).toString('hex');
   readonly #now: () => number;
   readonly #sweepIntervalMs: number;
+  readonly #maxChannels: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   #generation = 0;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryHistoryStoreOptions = {}) {
     super();
     this.#now = options.now ?? Date.now;
-    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.#sweepIntervalMs = positive('sweepIntervalMs', options.sweepIntervalMs ?? 60_000);
+    this.#maxChannels = positive('maxChannels', options.maxChannels ?? 10_000);
+    this.#maxBytes = positive('maxBytes', options.maxBytes ?? 64 * 1024 * 1024);
   }
 
   append(channel: string, frame: string, limits: HistoryLimits): Promise<HistoryEntry & HistoryPosition> {
@@ -56,14 +72,17 @@ export class MemoryHistoryStore extends HistoryStore {
     const offset = ++history.offset;
     const entry: KeptEntry = { offset, frame: withOffset(frame, offset), at: now };
     history.entries.push(entry);
+    this.#grow(history, entry.frame.length);
     if (history.entries.length > limits.size) {
-      history.droppedThrough = history.entries.splice(0, history.entries.length - limits.size).at(-1)!.offset;
+      this.#drop(history, history.entries.length - limits.size);
     }
+    this.#evictPastCaps(history);
     return Promise.resolve({ offset, frame: entry.frame, epoch: history.epoch });
   }
 
   read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage> {
     const history = this.#open(channel, limits, this.#now());
+    this.#evictPastCaps(history);
     const { entries, epoch, offset } = history;
     const { since, limit } = query;
     if (since === undefined) {
@@ -81,23 +100,31 @@ export class MemoryHistoryStore extends HistoryStore {
     return this.#channels.size;
   }
 
+  /** What the kept frames weigh, as `maxBytes` counts it (for tests and stats). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#channels.clear();
+    this.#bytes = 0;
     return Promise.resolve();
   }
 
-  /** Forgets channels with `ttlMs` whose messages have all expired and that have been idle for `ttlMs`. */
+  /** Forgets channels whose messages have all expired and that have been idle for their `ttlMs`. */
   sweep(): void {
     const now = this.#now();
     for (const [channel, history] of this.#channels) {
-      if (history.ttlMs !== undefined) {
-        this.#expire(history, now);
-        if (history.entries.length === 0 && now - history.touchedAt >= history.ttlMs) {
-          this.#channels.delete(channel);
-        }
+      this.#expire(history, now);
+      if (history.entries.length === 0 && now - history.touchedAt >= history.ttlMs) {
+        this.#forget(channel, history);
       }
+    }
+    if (this.#channels.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
     }
   }
 
@@ -111,22 +138,49 @@ export class MemoryHistoryStore extends HistoryStore {
         entries: [],
         touchedAt: now,
         ttlMs: limits.ttlMs,
+        size: 0,
       };
-      this.#channels.set(channel, history);
+    } else {
+      this.#channels.delete(channel); // re-inserted last: the most recently used
     }
+    this.#channels.set(channel, history);
     history.touchedAt = now;
     history.ttlMs = limits.ttlMs;
     this.#expire(history, now);
-    if (limits.ttlMs !== undefined && this.#sweeper === undefined) {
-      this.#sweeper = setInterval(() => this.sweep(), this.#sweepIntervalMs).unref();
-    }
+    this.#sweeper ??= setInterval(() => this.sweep(), this.#sweepIntervalMs).unref();
     return history;
   }
 
-  #expire(history: ChannelHistory, now: number): void {
-    if (history.ttlMs === undefined) {
-      return;
+  /** Forgets the least recently used channels (never `current`) while the store is past a cap. */
+  #evictPastCaps(current: ChannelHistory): void {
+    for (const [channel, history] of this.#channels) {
+      if (this.#channels.size <= this.#maxChannels && this.#bytes <= this.#maxBytes) {
+        return;
+      }
+      if (history !== current) {
+        this.#forget(channel, history);
+      }
     }
+  }
+
+  #forget(channel: string, history: ChannelHistory): void {
+    this.#channels.delete(channel);
+    this.#bytes -= history.size;
+  }
+
+  #grow(history: ChannelHistory, size: number): void {
+    history.size += size;
+    this.#bytes += size;
+  }
+
+  /** Drops the channel's oldest `count` entries. */
+  #drop(history: ChannelHistory, count: number): void {
+    const dropped = history.entries.splice(0, count);
+    history.droppedThrough = dropped.at(-1)!.offset;
+    this.#grow(history, -dropped.reduce((sum, entry) => sum + entry.frame.length, 0));
+  }
+
+  #expire(history: ChannelHistory, now: number): void {
     const cutoff = now - history.ttlMs;
     const { entries } = history;
     let expired = 0;
@@ -134,12 +188,20 @@ export class MemoryHistoryStore extends HistoryStore {
       expired++;
     }
     if (expired > 0) {
-      history.droppedThrough = entries[expired - 1].offset;
-      entries.splice(0, expired);
+      this.#drop(history, expired);
     }
   }
 }
 
 function toEntry(entry: KeptEntry): HistoryEntry {
   return { offset: entry.offset, frame: entry.frame };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(
+      `Invalid MemoryHistoryStore option "${name}": expected a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
 }

@@ -32,10 +32,19 @@ export class RedisPresenceStore extends PresenceStore {
   #started = false;
   #resyncNeeded = false;
   #stopSubscriberWatch: (() => void) | undefined;
+  /**
+   * Every presence key expires this long after it was last written or refreshed (live nodes refresh theirs), so a
+   * cluster that stops all at once leaves nothing behind for ever.
+   */
+  readonly #ttlMs: number;
+  readonly #ttl: string;
+  #refreshedAt = 0;
 
   /** @internal */
   constructor(private readonly connections: RedisConnections) {
     super();
+    this.#ttlMs = Math.max(10 * connections.options.nodeTimeoutMs, 600_000);
+    this.#ttl = String(this.#ttlMs);
   }
 
   async start(nodeId: string, onExpired: PresenceExpiryListener): Promise<void> {
@@ -71,7 +80,7 @@ export class RedisPresenceStore extends PresenceStore {
     }
     const prefix = this.connections.keyPrefix;
     const updated = await this.connections.run('updating presence', (redis) =>
-      redis.realtimePresenceSetInfo(prefix, channel, member.userId, info),
+      redis.realtimePresenceSetInfo(prefix, this.#ttl, channel, member.userId, info),
     );
     return updated === 1;
   }
@@ -123,7 +132,7 @@ export class RedisPresenceStore extends PresenceStore {
     this.#held.set(heldKey(scope, connectionId), { scope, connectionId, userId, info });
     const prefix = this.connections.keyPrefix;
     const first = await this.connections.run('recording presence', (redis) =>
-      redis.realtimePresenceAdd(prefix, this.#nodeId, scope, connectionId, userId, info),
+      redis.realtimePresenceAdd(prefix, this.#ttl, this.#nodeId, scope, connectionId, userId, info),
     );
     return first === 1;
   }
@@ -135,25 +144,33 @@ export class RedisPresenceStore extends PresenceStore {
     }
     const prefix = this.connections.keyPrefix;
     const left = await this.connections.run('removing presence', (redis) =>
-      redis.realtimePresenceRemove(prefix, this.#nodeId, scope, connectionId),
+      redis.realtimePresenceRemove(prefix, this.#ttl, this.#nodeId, scope, connectionId),
     );
     return left === null ? undefined : { userId: left[0], info: parseInfo(left[1]) };
   }
 
-  /** One heartbeat: say this node is alive, put its entries back if needed, and reap dead nodes. */
+  /**
+   * One heartbeat: say this node is alive, put its entries back if needed, and reap dead nodes. Every quarter of
+   * the keys' time to live, it also puts off the expiry of the presence keys this node's entries live in.
+   */
   async #tick(): Promise<void> {
     const prefix = this.connections.keyPrefix;
     const timeout = this.connections.options.nodeTimeoutMs;
+    const now = Date.now();
+    const refresh = now - this.#refreshedAt >= this.#ttlMs / 4;
+    if (refresh) {
+      this.#refreshedAt = now;
+    }
     try {
       const missing = await this.connections.run('heartbeat', (redis) =>
-        redis.realtimePresenceHeartbeat(prefix, this.#nodeId, timeout),
+        redis.realtimePresenceHeartbeat(prefix, this.#ttl, this.#nodeId, timeout, refresh ? '1' : ''),
       );
       if (missing === 1 || this.#resyncNeeded) {
         this.#resyncNeeded = false;
         await this.#resync();
       }
       const left = await this.connections.run('reaping dead nodes', (redis) =>
-        redis.realtimePresenceReap(prefix, this.#nodeId, timeout),
+        redis.realtimePresenceReap(prefix, this.#ttl, this.#nodeId, timeout),
       );
       this.#announce(left);
     } catch (error) {
@@ -170,7 +187,7 @@ export class RedisPresenceStore extends PresenceStore {
     }
     const prefix = this.connections.keyPrefix;
     const left = await this.connections.run('resyncing presence', (redis) =>
-      redis.realtimePresenceResync(prefix, this.#nodeId, ...entries),
+      redis.realtimePresenceResync(prefix, this.#ttl, this.#nodeId, ...entries),
     );
     this.#announce(left);
   }

@@ -14,20 +14,25 @@
 
 const PRESENCE_LIB = `
 local P = ARGV[1]
+local TTL = ARGV[2]
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local function scope_key(scope, what) return P .. 'presence:' .. scope .. ':' .. what end
 local function node_key(node) return P .. 'node:' .. node .. ':presence' end
+-- Every key expires: if all nodes stop at once, no reaper is left to remove their entries. Live nodes refresh theirs.
+local function touch_scope(scope)
+  for _, what in ipairs({'conns', 'users', 'info'}) do redis.call('PEXPIRE', scope_key(scope, what), TTL) end
+end
 local function add_entry(node, scope, conn, user, info)
   if redis.call('HSETNX', scope_key(scope, 'conns'), conn, user) == 0 then return false end
   redis.call('SADD', node_key(node), cjson.encode({scope, conn, user}))
-  if redis.call('HINCRBY', scope_key(scope, 'users'), user, 1) == 1 then
-    redis.call('HSET', scope_key(scope, 'info'), user, info)
-    return true
-  end
-  return false
+  redis.call('PEXPIRE', node_key(node), TTL)
+  local first = redis.call('HINCRBY', scope_key(scope, 'users'), user, 1) == 1
+  if first then redis.call('HSET', scope_key(scope, 'info'), user, info) end
+  touch_scope(scope)
+  return first
 end
 -- Forgets a connection; returns the user's info when it was the user's last connection in the scope.
 local function remove_entry(scope, conn)
@@ -60,48 +65,60 @@ local function flatten(left)
 end
 `;
 
-/** ARGV: prefix, node, scope, connection, user, info. Returns 1 when the user just became a member. */
+/** ARGV: prefix, ttl, node, scope, connection, user, info. Returns 1 when the user just became a member. */
 const PRESENCE_ADD = `${PRESENCE_LIB}
-redis.call('ZADD', P .. 'nodes', 'NX', now_ms(), ARGV[2])
-return add_entry(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]) and 1 or 0
+redis.call('ZADD', P .. 'nodes', 'NX', now_ms(), ARGV[3])
+redis.call('PEXPIRE', P .. 'nodes', TTL)
+return add_entry(ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) and 1 or 0
 `;
 
-/** ARGV: prefix, node, scope, connection. Returns [user, info] when it was the user's last connection, else nil. */
+/** ARGV: prefix, ttl, node, scope, connection. Returns [user, info] when it was the user's last connection, else nil. */
 const PRESENCE_REMOVE = `${PRESENCE_LIB}
-local user = redis.call('HGET', scope_key(ARGV[3], 'conns'), ARGV[4])
+local user = redis.call('HGET', scope_key(ARGV[4], 'conns'), ARGV[5])
 if not user then return nil end
-redis.call('SREM', node_key(ARGV[2]), cjson.encode({ARGV[3], ARGV[4], user}))
-return remove_entry(ARGV[3], ARGV[4])
+redis.call('SREM', node_key(ARGV[3]), cjson.encode({ARGV[4], ARGV[5], user}))
+return remove_entry(ARGV[4], ARGV[5])
 `;
 
-/** ARGV: prefix, scope, user, info. Replaces a member's info; returns 1 when the user is a member, else 0. */
+/** ARGV: prefix, ttl, scope, user, info. Replaces a member's info; returns 1 when the user is a member, else 0. */
 const PRESENCE_SET_INFO = `${PRESENCE_LIB}
-if redis.call('HEXISTS', scope_key(ARGV[2], 'users'), ARGV[3]) == 0 then return 0 end
-redis.call('HSET', scope_key(ARGV[2], 'info'), ARGV[3], ARGV[4])
+if redis.call('HEXISTS', scope_key(ARGV[3], 'users'), ARGV[4]) == 0 then return 0 end
+redis.call('HSET', scope_key(ARGV[3], 'info'), ARGV[4], ARGV[5])
+touch_scope(ARGV[3])
 return 1
 `;
 
 /**
- * ARGV: prefix, node, timeout ms. Records the heartbeat; returns 1 when the node had been missing or silent past
- * the timeout (its entries may have been reaped: it must resync them).
+ * ARGV: prefix, ttl, node, timeout ms, refresh ("1" or ""). Records the heartbeat (and with refresh, puts off the
+ * expiry of every presence key of this node's entries); returns 1 when the node had been missing or silent past the
+ * timeout (its entries may have been reaped: it must resync them).
  */
 const PRESENCE_HEARTBEAT = `${PRESENCE_LIB}
 local now = now_ms()
-local previous = redis.call('ZSCORE', P .. 'nodes', ARGV[2])
-redis.call('ZADD', P .. 'nodes', now, ARGV[2])
-if not previous or now - tonumber(previous) > tonumber(ARGV[3]) then return 1 end
+local previous = redis.call('ZSCORE', P .. 'nodes', ARGV[3])
+redis.call('ZADD', P .. 'nodes', now, ARGV[3])
+redis.call('PEXPIRE', P .. 'nodes', TTL)
+redis.call('PEXPIRE', node_key(ARGV[3]), TTL)
+if ARGV[5] == '1' then
+  local touched = {}
+  for _, entry in ipairs(redis.call('SMEMBERS', node_key(ARGV[3]))) do
+    local scope = cjson.decode(entry)[1]
+    if not touched[scope] then touched[scope] = true; touch_scope(scope) end
+  end
+end
+if not previous or now - tonumber(previous) > tonumber(ARGV[4]) then return 1 end
 return 0
 `;
 
 /**
- * ARGV: prefix, node (the caller, never reaped), timeout ms. Removes the entries of every node silent past the
+ * ARGV: prefix, ttl, node (the caller, never reaped), timeout ms. Removes the entries of every node silent past the
  * timeout; returns [scope, user, info, ...] for the users who left, to the one caller that removed them.
  */
 const PRESENCE_REAP = `${PRESENCE_LIB}
-local cutoff = now_ms() - tonumber(ARGV[3])
+local cutoff = now_ms() - tonumber(ARGV[4])
 local left = {}
 for _, node in ipairs(redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', cutoff)) do
-  if node ~= ARGV[2] then
+  if node ~= ARGV[3] then
     for k, v in pairs(remove_node(node)) do left[k] = v end
     redis.call('ZREM', P .. 'nodes', node)
   end
@@ -110,19 +127,20 @@ return flatten(left)
 `;
 
 /**
- * ARGV: prefix, node, then [scope, connection, user, info] for each entry the node really holds. Replaces the
+ * ARGV: prefix, ttl, node, then [scope, connection, user, info] for each entry the node really holds. Replaces the
  * node's recorded entries with these (after Redis lost them, or after the node was reaped while alive); returns
  * [scope, user, info, ...] for users who were recorded and are not any more. An empty list removes the node.
  */
 const PRESENCE_RESYNC = `${PRESENCE_LIB}
-local node = ARGV[2]
+local node = ARGV[3]
 local left = remove_node(node)
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   add_entry(node, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
   left[ARGV[i] .. '\\0' .. ARGV[i + 2]] = nil
 end
-if #ARGV > 2 then
+if #ARGV > 3 then
   redis.call('ZADD', P .. 'nodes', now_ms(), node)
+  redis.call('PEXPIRE', P .. 'nodes', TTL)
 else
   redis.call('ZREM', P .. 'nodes', node)
 end

@@ -7,8 +7,8 @@ export interface HistoryBackend {
   close(): Promise<void>;
 }
 
-const three: HistoryLimits = { size: 3, ttlMs: undefined };
-const ten: HistoryLimits = { size: 10, ttlMs: undefined };
+const three: HistoryLimits = { size: 3, ttlMs: 3_600_000 };
+const ten: HistoryLimits = { size: 10, ttlMs: 3_600_000 };
 const frame = (text: string) => JSON.stringify({ type: 'chat:group', payload: text });
 
 /** What every HistoryStore must do, written once and run against each implementation. */

@@ -63,11 +63,15 @@ class FeedChannel {}
 @Channel('plain:{id}')
 class PlainChannel {}
 
+/** The original designs' default: `history: true` keeps 100 and replays the last 100 to a joiner. */
+@Channel('log:{id}', { history: true })
+class LogChannel {}
+
 const store = new GatedHistoryStore();
 
 @Module({
   imports: [RealtimeModule.forRoot({ authenticate: tokenIsUserId, historyStore: store })],
-  providers: [ChatChannel, LobbyChannel, FeedChannel, PlainChannel],
+  providers: [ChatChannel, LobbyChannel, FeedChannel, PlainChannel, LogChannel],
 })
 class HistoryModule {}
 
@@ -124,6 +128,18 @@ describe('history and recovery', () => {
 
   afterAll(async () => {
     await server.app.close();
+  });
+
+  describe('history: true', () => {
+    it('keeps the last 100 messages and replays all 100 to a joiner', async () => {
+      await publish('log:1', ...Array.from({ length: 120 }, (_, index) => `m${index + 1}`));
+      const joiner = await connect();
+      expect((await joiner.subscribe('log:1')).payload).toEqual({ epoch: expect.any(String), offset: 120 });
+      const replayed = await take(joiner, 100);
+      expect(offsets(replayed)).toEqual(Array.from({ length: 100 }, (_, index) => index + 21));
+      const page = await joiner.request({ type: 'history', channel: 'log:1' });
+      expect((page.payload as { messages: unknown[] }).messages).toHaveLength(100);
+    });
   });
 
   describe('offsets', () => {

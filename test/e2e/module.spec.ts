@@ -250,8 +250,8 @@ describe('boot errors in handler classes', () => {
     [{ presence: 'yes' }, '@Channel("room:{id}") options: "presence" must be a boolean, got "yes"'],
     [{ whispers: 1 }, '"whispers" must be a boolean, got 1'],
     [{ histroy: 10 }, 'unknown option "histroy". Known options: presence, history, whispers'],
-    [{ history: 0 }, '"history" must be an integer from 1 to 10000 or { size, ttlMs?, replayOnJoin? }, got 0'],
-    [{ history: 10_001 }, '"history" must be an integer from 1 to 10000'],
+    [{ history: 0 }, '"history" must be true, an integer from 1 to 10000 or { size, ttlMs?, replayOnJoin? }, got 0'],
+    [{ history: 10_001 }, '"history" must be true, an integer from 1 to 10000'],
     [{ history: { size: 1.5 } }, '"history.size" must be an integer from 1 to 10000, got 1.5'],
     [{ history: { size: 10, ttlMs: -1 } }, '"history.ttlMs" must be an integer number of milliseconds'],
     [

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { type HistoryLimits, MemoryHistoryStore, withOffset } from 'nestjs-realtime';
 
-const forever: HistoryLimits = { size: 3, ttlMs: undefined };
+const forever: HistoryLimits = { size: 3, ttlMs: 3_600_000 };
+const hour: HistoryLimits = { size: 10, ttlMs: 3_600_000 };
 const frame = (text: string) => JSON.stringify({ type: 'chat:group', payload: text });
 
 /** A clock the test moves by hand. */
@@ -56,6 +57,53 @@ describe('MemoryHistoryStore', () => {
     expect(after.offset).toBe(1);
     expect(after.epoch).not.toBe(before.epoch);
     await store.close();
+  });
+
+  it('keeps at most maxChannels, forgetting the least recently used: its next use is a new epoch', async () => {
+    const store = new MemoryHistoryStore({ maxChannels: 2 });
+    const a = await store.append('a', frame('1'), hour);
+    await store.append('b', frame('1'), hour);
+    await store.read('a', { limit: 1 }, hour); // a is now more recent than b
+    await store.append('c', frame('1'), hour);
+    expect(store.channelCount).toBe(2);
+    const stillA = await store.read('a', { since: 0, limit: 10 }, hour);
+    expect(stillA).toMatchObject({ epoch: a.epoch, offset: 1, complete: true });
+    const b = await store.read('b', { since: 1, limit: 10 }, hour);
+    expect(b.offset).toBe(0);
+    expect(store.channelCount).toBe(2);
+    await store.close();
+  });
+
+  it('keeps at most maxBytes of frames in all, forgetting the least recently used channels first', async () => {
+    const store = new MemoryHistoryStore({ maxBytes: 1100 });
+    const big = 'x'.repeat(300);
+    for (const channel of ['a', 'b', 'c', 'd']) {
+      await store.append(channel, frame(big), hour);
+    }
+    expect(store.bytes).toBeLessThanOrEqual(1100);
+    expect(store.channelCount).toBe(3);
+    expect((await store.read('a', { limit: 10 }, hour)).offset).toBe(0); // forgotten
+    expect((await store.read('d', { limit: 10 }, hour)).entries).toHaveLength(1);
+    await store.close();
+  });
+
+  it('counts what it holds down as messages are pushed out, expire or channels are forgotten', async () => {
+    const clock = manualClock();
+    const store = new MemoryHistoryStore({ now: clock.now });
+    const limits = { size: 2, ttlMs: 1000 };
+    await fill(store, 'a', limits, '1', '2', '3');
+    const two = store.bytes;
+    expect(two).toBe(2 * withOffset(frame('1'), 1).length);
+    clock.advance(1000);
+    store.sweep();
+    expect(store.bytes).toBe(0);
+    expect(store.channelCount).toBe(0);
+    await store.close();
+  });
+
+  it('refuses caps that are not positive integers, naming them', () => {
+    expect(() => new MemoryHistoryStore({ maxChannels: 0 })).toThrow('"maxChannels": expected a positive integer');
+    expect(() => new MemoryHistoryStore({ maxBytes: 1.5 })).toThrow('"maxBytes"');
   });
 
   it('has a new epoch in every store instance, as after a restart', async () => {

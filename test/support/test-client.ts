@@ -241,6 +241,12 @@ export class TestClient {
     return this.#queue.filter(match);
   }
 
+  /** Forgets every frame received so far (queued and raw): for tests that receive a lot and look at none of it. */
+  clear(): void {
+    this.#queue.length = 0;
+    this.raw.length = 0;
+  }
+
   /** Stops reading from the socket: the peer looks dead (no pongs, no close reply) while the TCP link stays up. */
   stopReading(): void {
     (this.socket as unknown as { _socket: { pause(): void } })._socket.pause();
