@@ -1,15 +1,35 @@
+import type { ErrorCode } from '../protocol/error-codes.js';
+
+/**
+ * Why a request, a subscription or the connection failed: the server's error code (see its README's table), or
+ * one of the client's own.
+ */
+export type RealtimeErrorCode =
+  | ErrorCode
+  /** No answer within the request's timeout. */
+  | 'TIMEOUT'
+  /**
+   * The connection dropped with the request in flight, or it could not wait: not connected and not reconnecting,
+   * the offline queue full or off, or reconnecting gave up after `reconnect.maxAttempts`.
+   */
+  | 'DISCONNECTED'
+  /** `close()` was called. */
+  | 'CLOSED'
+  /** The server closed the connection and asked not to come back (1000, 1008, a 4403 refusal). */
+  | 'CONNECTION_CLOSED'
+  /** `getToken` threw; the client retries with backoff. */
+  | 'TOKEN_FAILED';
+
 /**
  * Why a request, a subscription or the connection failed. `code` is the server's error code (`FORBIDDEN`,
- * `VALIDATION_FAILED`, `RATE_LIMITED`, ...) or one of the client's own: `TIMEOUT` (no answer in time),
- * `DISCONNECTED` (the connection dropped, or was not up), `CLOSED` (`close()` was called), `UNAUTHORIZED` (the server
- * refused the handshake), `CONNECTION_CLOSED` (the server closed the connection and asked not to come back),
- * `TOKEN_FAILED` (`getToken` threw: the client retries with backoff).
+ * `VALIDATION_FAILED`, `RATE_LIMITED`, `UNAUTHORIZED` also for a refused handshake, ...) or one of the client's own
+ * ({@link RealtimeErrorCode}).
  */
 export class RealtimeError extends Error {
   override readonly name = 'RealtimeError';
 
   constructor(
-    readonly code: string,
+    readonly code: RealtimeErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
@@ -22,5 +42,5 @@ export function errorOfFrame(frame: {
   readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
 }): RealtimeError {
   const { code = 'INTERNAL', message = 'error', details } = frame.error ?? {};
-  return new RealtimeError(code, message, details);
+  return new RealtimeError(code as RealtimeErrorCode, message, details);
 }

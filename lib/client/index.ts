@@ -1,4 +1,4 @@
-export { RealtimeError } from './errors.js';
+export { RealtimeError, type RealtimeErrorCode } from './errors.js';
 export { RealtimeClient } from './realtime-client.js';
 export { type HistoryPage, Subscription } from './subscription.js';
 export type {
@@ -8,6 +8,7 @@ export type {
   PresenceMember,
   RealtimeClientOptions,
   RequestOptions,
+  SendOptions,
   ServerMessage,
   StateChange,
   SubscribedInfo,

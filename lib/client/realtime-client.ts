@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff.js';
 import { decodeServerFrame, encodeClientFrame } from './binary-frames.js';
 import { Emitter } from './emitter.js';
 import { RealtimeError, errorOfFrame } from './errors.js';
@@ -8,6 +9,7 @@ import type {
   MessageMap,
   RealtimeClientOptions,
   RequestOptions,
+  SendOptions,
   ServerMessage,
   StateChange,
   WebSocketConstructor,
@@ -33,10 +35,16 @@ interface Pending {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
+/** A frame waiting for the connection, and the request waiting on it (none for `send()`). */
+interface Queued {
+  readonly frame: Record<string, unknown>;
+  readonly request?: Pending & { readonly id: string };
+}
+
 const SUBPROTOCOL = 'realtime.v1';
 const OPEN = 1;
-/** Close codes after which the server does not want the client back: a server-side disconnect, abuse. */
-const FINAL_CLOSE_CODES = new Set([1000, 1008]);
+/** Close codes after which the server does not want the client back: a server-side disconnect, abuse, a refusal. */
+const FINAL_CLOSE_CODES = new Set([1000, 1008, 4403]);
 
 /**
  * The client of a nestjs-realtime server, for browsers and Node. It reconnects with full-jitter exponential backoff
@@ -59,10 +67,15 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   readonly #subscriptions = new Map<string, Subscription<M>>();
   readonly #pending = new Map<string, Pending>();
   readonly #WebSocket: WebSocketConstructor;
-  readonly #minDelayMs: number;
-  readonly #maxDelayMs: number;
+  readonly #backoff: { readonly minDelayMs: number; readonly maxDelayMs: number };
+  readonly #maxAttempts: number;
   readonly #reconnects: boolean;
   readonly #requestTimeoutMs: number;
+  readonly #queueLimit: number;
+  /** Frames made while not connected (or still resubscribing), in order. */
+  #queue: Queued[] = [];
+  /** Connected, and every subscription answered after the (re)connect: frames go out directly. */
+  #ready = false;
   #state: ConnectionState = 'closed';
   #socket: WebSocketLike | undefined;
   #wanted = false;
@@ -88,9 +101,25 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     this.#WebSocket = WebSocketClass;
     const reconnect = options.reconnect === false ? undefined : (options.reconnect ?? {});
     this.#reconnects = reconnect !== undefined;
-    this.#minDelayMs = positive('reconnect.minDelayMs', reconnect?.minDelayMs ?? 500);
-    this.#maxDelayMs = positive('reconnect.maxDelayMs', reconnect?.maxDelayMs ?? 30_000);
+    this.#backoff = {
+      minDelayMs: positive('reconnect.minDelayMs', reconnect?.minDelayMs ?? 500),
+      maxDelayMs: positive('reconnect.maxDelayMs', reconnect?.maxDelayMs ?? 30_000),
+    };
+    const maxAttempts = reconnect?.maxAttempts;
+    if (maxAttempts !== undefined && (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1)) {
+      throw new TypeError(
+        `Invalid RealtimeClient option "reconnect.maxAttempts": expected an integer from 1, got ${String(maxAttempts)}`,
+      );
+    }
+    this.#maxAttempts = maxAttempts ?? Number.POSITIVE_INFINITY;
     this.#requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 10_000);
+    const queueLimit = options.offlineQueue ?? 100;
+    if (!Number.isSafeInteger(queueLimit) || queueLimit < 0) {
+      throw new TypeError(
+        `Invalid RealtimeClient option "offlineQueue": expected an integer from 0, got ${String(queueLimit)}`,
+      );
+    }
+    this.#queueLimit = queueLimit;
     const state = () => this.#state;
     this.#host = {
       get connected() {
@@ -141,22 +170,28 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     return this.#connected.promise;
   }
 
-  /** Closes for good: no reconnect; pending requests reject with `CLOSED`. `connect()` starts again. */
+  /** Closes for good: no reconnect; pending and queued requests reject with `CLOSED`. `connect()` starts again. */
   close(): void {
+    this.#shutDown(new RealtimeError('CLOSED', 'The client was closed'), { reason: 'Client closed' });
+  }
+
+  /** Ends everything with `error`: the socket, requests in flight and queued, subscriptions, `connect()`. */
+  #shutDown(error: RealtimeError, change: { readonly code?: number; readonly reason?: string }): void {
     this.#wanted = false;
+    this.#ready = false;
     clearTimeout(this.#retryTimer);
     clearInterval(this.#watchdog);
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.close(1000, 'Client closed');
-    const error = new RealtimeError('CLOSED', 'The client was closed');
     this.#failPending(error);
+    this.#failQueued(error);
     this.#connected?.reject(error);
     this.#connected = undefined;
     for (const subscription of [...this.#subscriptions.values()]) {
       subscription.end(error);
     }
-    this.#setState('closed');
+    this.#setState('closed', change);
   }
 
   /**
@@ -176,26 +211,46 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
   }
 
   /**
-   * Sends a message and resolves to its ack's payload. Rejects with a {@link RealtimeError}: the server's `code` on
-   * an `error` answer, `TIMEOUT` after `timeoutMs`, `DISCONNECTED` when the connection is not up or drops first.
+   * Sends a message and resolves to its ack's payload. While the client is (re)connecting it waits in the offline
+   * queue and goes out, in order, once connected and resubscribed. Rejects with a {@link RealtimeError}: the
+   * server's `code` on an `error` answer, `TIMEOUT` after `timeoutMs` (from the call), `DISCONNECTED` when the
+   * connection drops with it in flight or it cannot wait (not connecting, queue full or off, reconnecting gave up),
+   * `CLOSED` on `close()`.
    */
   async request<K extends keyof M & string>(
     type: K,
     payload: M[K],
     options: RequestOptions = {},
   ): Promise<K extends keyof A ? A[K] : unknown> {
-    const frame: Record<string, unknown> = { type, payload };
-    if (options.channel !== undefined) {
-      frame.channel = options.channel;
-    }
-    if (options.recipient !== undefined) {
-      frame.recipient = options.recipient;
-    }
-    const answer = await this.#exchange(frame, options.timeoutMs ?? this.#requestTimeoutMs);
+    const answer = await this.#call(messageFrame(type, payload, options), options.timeoutMs ?? this.#requestTimeoutMs);
     return answer.payload as K extends keyof A ? A[K] : unknown;
   }
 
-  /** `state` ({ from, to }), `error` (why the client stopped, or an error frame answering nothing), `message`. */
+  /**
+   * Sends a message without waiting for an answer (no `id`: the server acks nothing). While (re)connecting it waits
+   * in the offline queue like a request. Returns false when it was dropped: not connected nor reconnecting, or the
+   * queue is full or off.
+   */
+  send<K extends keyof M & string>(type: K, payload: M[K], options: SendOptions = {}): boolean {
+    const frame = messageFrame(type, payload, options);
+    if (this.#ready) {
+      this.#send(frame);
+      return true;
+    }
+    return this.#enqueue({ frame }) === undefined;
+  }
+
+  /** Round-trips a `ping`: resolves to the time it took, in milliseconds. */
+  async ping(): Promise<number> {
+    const started = Date.now();
+    await this.#call({ type: 'ping' }, this.#requestTimeoutMs);
+    return Date.now() - started;
+  }
+
+  /**
+   * `state` ({ from, to, code?, reason? }), `error` (why the client stopped, or an error frame answering nothing),
+   * `message`.
+   */
   on<K extends keyof ClientEvents>(event: K, handler: (...args: ClientEvents[K]) => void): () => void;
   /** Messages of a type that are not for a channel (`chat:private`, `notification`, `alert`...). */
   on<K extends keyof M & string>(type: K, handler: (payload: M[K], message: ServerMessage<M[K]>) => void): () => void;
@@ -212,8 +267,9 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     try {
       token = this.options.getToken ? await this.options.getToken() : this.options.token;
     } catch (error) {
-      this.#events.emit('error', new RealtimeError('TOKEN_FAILED', `getToken failed: ${String(error)}`));
-      this.#disconnected(undefined);
+      const reason = `getToken failed: ${String(error)}`;
+      this.#events.emit('error', new RealtimeError('TOKEN_FAILED', reason));
+      this.#disconnected({ reason });
       return;
     }
     if (!this.#wanted) {
@@ -227,7 +283,8 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     try {
       socket = new this.#WebSocket(url.toString(), SUBPROTOCOL);
     } catch (error) {
-      this.#stop(new RealtimeError('CONNECTION_CLOSED', `Cannot connect to ${this.url}: ${String(error)}`));
+      const reason = `Cannot connect to ${this.url}: ${String(error)}`;
+      this.#stop(new RealtimeError('CONNECTION_CLOSED', reason), { reason });
       return;
     }
     // Binary frames (messages with bytes) arrive as ArrayBuffers in browsers and in `ws` alike.
@@ -248,16 +305,19 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
         return;
       }
       this.#socket = undefined;
+      const change = { code: event.code, reason: event.reason || failure || 'no reason given' };
       // Node's ws says why a handshake was refused; a browser sees only close codes: 4401 with `closeUnauthorized`.
       if (event.code === 4401 || (failure !== undefined && /\b401\b/.test(failure))) {
-        this.#stop(new RealtimeError('UNAUTHORIZED', 'The server refused the handshake: unauthorized (HTTP 401)'));
+        const error = new RealtimeError('UNAUTHORIZED', 'The server refused the handshake: unauthorized (HTTP 401)');
+        this.#stop(error, change);
       } else if (FINAL_CLOSE_CODES.has(event.code)) {
-        const reason = event.reason || 'no reason given';
-        this.#stop(
-          new RealtimeError('CONNECTION_CLOSED', `The server closed the connection (${event.code}: ${reason})`),
+        const error = new RealtimeError(
+          'CONNECTION_CLOSED',
+          `The server closed the connection (${event.code}: ${change.reason})`,
         );
+        this.#stop(error, change);
       } else {
-        this.#disconnected(event);
+        this.#disconnected(change);
       }
     });
   }
@@ -308,8 +368,26 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     this.#setState('connected');
     this.#connected?.resolve();
     this.#connected = undefined;
-    for (const subscription of [...this.#subscriptions.values()]) {
-      void subscription.resubscribe();
+    void this.#resubscribeThenFlush(this.#socket);
+  }
+
+  /**
+   * Resubscribes every subscription, then sends what waited in the offline queue, in order: a message queued for a
+   * channel reaches a subscription that is live again.
+   */
+  async #resubscribeThenFlush(socket: WebSocketLike | undefined): Promise<void> {
+    await Promise.all([...this.#subscriptions.values()].map((subscription) => subscription.resubscribe()));
+    if (this.#socket !== socket || this.#state !== 'connected') {
+      return; // dropped meanwhile: the queue waits for the next connection
+    }
+    this.#ready = true;
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const { frame, request } of queued) {
+      if (request !== undefined) {
+        this.#pending.set(request.id, request);
+      }
+      this.#send(frame);
     }
   }
 
@@ -352,19 +430,53 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     }
   }
 
+  /** Sends a frame with an id now (subscriptions, while resubscribing); rejects when not connected. */
   #exchange(frame: Record<string, unknown>, timeoutMs: number): Promise<ServerMessage> {
     if (this.#state !== 'connected') {
       return Promise.reject(new RealtimeError('DISCONNECTED', `Not connected (${this.#state})`));
     }
+    return this.#call(frame, timeoutMs, true);
+  }
+
+  /** Sends a frame with an id, now or from the offline queue, and resolves to its answer. */
+  #call(frame: Record<string, unknown>, timeoutMs: number, now = false): Promise<ServerMessage> {
     const id = `c${++this.#sequence}`;
+    const withId = { ...frame, id };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
+        this.#queue = this.#queue.filter((queued) => queued.request?.id !== id);
         reject(new RealtimeError('TIMEOUT', `No answer to "${String(frame.type)}" within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      this.#send({ ...frame, id });
+      const request = { id, resolve, reject, timer };
+      if (now || this.#ready) {
+        this.#pending.set(id, request);
+        this.#send(withId);
+        return;
+      }
+      const refused = this.#enqueue({ frame: withId, request });
+      if (refused !== undefined) {
+        clearTimeout(timer);
+        reject(refused);
+      }
     });
+  }
+
+  /** Puts a frame in the offline queue; returns why it cannot wait (an error), or undefined when it does. */
+  #enqueue(queued: Queued): RealtimeError | undefined {
+    if (!this.#wanted) {
+      return new RealtimeError('DISCONNECTED', `Not connected (${this.#state}): call connect() first`);
+    }
+    if (this.#queue.length >= this.#queueLimit) {
+      return new RealtimeError(
+        'DISCONNECTED',
+        this.#queueLimit === 0
+          ? `Not connected (${this.#state}) and the offline queue is off`
+          : `Not connected (${this.#state}) and ${this.#queueLimit} messages wait already (offlineQueue)`,
+      );
+    }
+    this.#queue.push(queued);
+    return undefined;
   }
 
   #send(frame: Record<string, unknown>): void {
@@ -374,34 +486,36 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     }
   }
 
-  /** The connection dropped: reconnect after a backoff, unless closed. */
-  #disconnected(event: { code: number; reason: string } | undefined): void {
+  /** The connection dropped: reconnect after a backoff, unless closed or out of attempts. */
+  #disconnected(change: { readonly code?: number; readonly reason: string }): void {
     clearInterval(this.#watchdog);
+    this.#ready = false;
     this.#connectionId = undefined;
-    this.#failPending(new RealtimeError('DISCONNECTED', `The connection dropped (${event?.code ?? 'no socket'})`));
+    this.#failPending(new RealtimeError('DISCONNECTED', `The connection dropped (${change.code ?? change.reason})`));
     for (const subscription of this.#subscriptions.values()) {
       subscription.suspend();
     }
     if (!this.#wanted) {
-      this.#setState('closed');
+      this.#setState('closed', change);
       return;
     }
     if (!this.#reconnects) {
-      this.#stop(new RealtimeError('CONNECTION_CLOSED', 'The connection dropped and reconnect is off'));
+      this.#stop(new RealtimeError('DISCONNECTED', 'The connection dropped and reconnect is off'), change);
       return;
     }
-    this.#setState('disconnected');
-    // Full jitter: a random delay up to the exponential bound, so clients do not come back all at once.
-    const bound = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** this.#attempt++);
-    this.#retryTimer = setTimeout(() => void this.#open(), Math.random() * bound);
+    if (this.#attempt >= this.#maxAttempts) {
+      const error = new RealtimeError('DISCONNECTED', `Gave up after ${this.#attempt} reconnect attempts`);
+      this.#stop(error, { code: change.code, reason: error.message });
+      return;
+    }
+    this.#setState('disconnected', change);
+    this.#retryTimer = setTimeout(() => void this.#open(), backoffDelay(this.#attempt++, this.#backoff));
   }
 
-  /** Gives up: says why, rejects `connect()`, and closes. */
-  #stop(error: RealtimeError): void {
+  /** Gives up: says why, rejects `connect()` and everything waiting, and closes. */
+  #stop(error: RealtimeError, change: { readonly code?: number; readonly reason?: string }): void {
     this.#events.emit('error', error);
-    this.#connected?.reject(error);
-    this.#connected = undefined;
-    this.close();
+    this.#shutDown(error, change);
   }
 
   #failPending(error: RealtimeError): void {
@@ -412,13 +526,42 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     this.#pending.clear();
   }
 
-  #setState(to: ConnectionState): void {
+  #failQueued(error: RealtimeError): void {
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const { request } of queued) {
+      if (request !== undefined) {
+        clearTimeout(request.timer);
+        request.reject(error);
+      }
+    }
+  }
+
+  #setState(to: ConnectionState, why: { readonly code?: number; readonly reason?: string } = {}): void {
     const from = this.#state;
     if (from !== to) {
       this.#state = to;
-      this.#events.emit('state', { from, to });
+      const change: StateChange =
+        why.code === undefined
+          ? why.reason === undefined
+            ? { from, to }
+            : { from, to, reason: why.reason }
+          : { from, to, code: why.code, reason: why.reason };
+      this.#events.emit('state', change);
     }
   }
+}
+
+/** A message frame: its type and payload, and the channel or recipient when given. */
+function messageFrame(type: string, payload: unknown, options: SendOptions): Record<string, unknown> {
+  const frame: Record<string, unknown> = { type, payload };
+  if (options.channel !== undefined) {
+    frame.channel = options.channel;
+  }
+  if (options.recipient !== undefined) {
+    frame.recipient = options.recipient;
+  }
+  return frame;
 }
 
 function positive(name: string, value: number): number {

@@ -17,6 +17,10 @@ export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'clo
 export interface StateChange {
   readonly from: ConnectionState;
   readonly to: ConnectionState;
+  /** Why, when the connection went away: the WebSocket close code (1006: dropped without one), if there was one. */
+  readonly code?: number;
+  /** Why, in words: the close reason, or what made the client stop. */
+  readonly reason?: string;
 }
 
 /** A member of a presence channel. */
@@ -46,15 +50,28 @@ export interface RealtimeClientOptions {
   readonly getToken?: () => string | Promise<string>;
   /** The WebSocket constructor: the browser's by default; in Node, `WebSocket` from `ws`. */
   readonly WebSocket?: WebSocketConstructor;
-  /** Reconnect delays (full-jitter exponential backoff): default 500 ms to 30 000 ms. `false`: never reconnect. */
-  readonly reconnect?: { readonly minDelayMs?: number; readonly maxDelayMs?: number } | false;
+  /**
+   * Reconnects with full-jitter exponential backoff, from `minDelayMs` (500) up to `maxDelayMs` (30 000), giving up
+   * after `maxAttempts` failed attempts in a row (default: never). `false`: never reconnect.
+   */
+  readonly reconnect?:
+    { readonly minDelayMs?: number; readonly maxDelayMs?: number; readonly maxAttempts?: number } | false;
+  /**
+   * `request()` and `send()` made while (re)connecting wait, up to this many, and go out in order once the client is
+   * connected and resubscribed; past it they fail with `DISCONNECTED`. Default 100; `0`: they fail at once.
+   */
+  readonly offlineQueue?: number;
   /** How long `request()` waits for its answer by default. Default 10 000 ms. */
   readonly requestTimeoutMs?: number;
 }
 
-export interface RequestOptions {
+export interface SendOptions {
   readonly channel?: string;
   readonly recipient?: string;
+}
+
+export interface RequestOptions extends SendOptions {
+  /** How long to wait for the answer, from the call (time in the offline queue counts). */
   readonly timeoutMs?: number;
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type INestApplication, Module } from '@nestjs/common';
+import { ForbiddenException, type INestApplication, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   Channel,
@@ -7,6 +7,7 @@ import {
   ConnectedClient,
   ForbiddenRealtimeException,
   OnMessage,
+  type OnRealtimeConnect,
   Payload,
   type RealtimeClient as ServerSideClient,
   RealtimeModule,
@@ -71,11 +72,21 @@ class Handlers {
   }
 }
 
+/** Refuses the user `banned` after the handshake, as an app checking a ban list would. */
+@Injectable()
+class BanList implements OnRealtimeConnect {
+  onRealtimeConnect(client: ServerSideClient): void {
+    if (client.userId === 'banned') {
+      throw new ForbiddenException('Banned');
+    }
+  }
+}
+
 @Module({
   imports: [
     RealtimeModule.forRoot({ authenticate: tokenIsUserId, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000 }),
   ],
-  providers: [RoomChannel, Handlers],
+  providers: [RoomChannel, Handlers, BanList],
 })
 class ClientTestModule {}
 
@@ -206,6 +217,11 @@ describe('RealtimeClient against a real server', () => {
   });
 
   describe('requests', () => {
+    it('pings: resolves to the round trip in milliseconds', async () => {
+      const alice = await connected('alice');
+      expect(await alice.ping()).toBeGreaterThanOrEqual(0);
+    });
+
     it('resolves to the ack payload', async () => {
       const alice = await connected('alice');
       const ack = await alice.request('echo', { n: 42 });
@@ -330,6 +346,89 @@ describe('RealtimeClient against a real server', () => {
       room.on('chat:group', (payload) => received.push(payload));
       await service().broadcastToChannel('room:again', { type: 'chat:group', payload: { text: 'still here' } });
       expect(await received.waitFor(() => true)).toEqual({ text: 'still here' });
+    });
+
+    it('says why in its state events: the close code and reason', async () => {
+      const alice = await connected('alice');
+      const log = states(alice);
+      await service().disconnect({ connectionId: alice.connectionId! }, { code: 4002, reason: 'moved' });
+      expect(await log.waitFor((change) => change.to === 'disconnected')).toEqual({
+        from: 'connected',
+        to: 'disconnected',
+        code: 4002,
+        reason: 'moved',
+      });
+    });
+
+    it('queues request() and send() made while reconnecting, and sends them in order once resubscribed', async () => {
+      const alice = await connected('alice');
+      const watcher = await connected('bob');
+      const room = alice.subscribe('room:queue');
+      const watched = watcher.subscribe('room:queue');
+      await Promise.all([room.ready, watched.ready]);
+      const seen = new EventLog<string>();
+      watched.on('chat:group', (payload) => seen.push(payload.text));
+      const log = states(alice);
+      await service().disconnect({ connectionId: alice.connectionId! }, { code: 4002, reason: 'moved' });
+      await log.waitFor((change) => change.to === 'disconnected');
+
+      expect(alice.send('chat:group', { text: 'one' }, { channel: 'room:queue' })).toBe(true);
+      const two = alice.request('chat:group', { text: 'two' }, { channel: 'room:queue' });
+      expect(alice.send('chat:group', { text: 'three' }, { channel: 'room:queue' })).toBe(true);
+      expect(await two).toEqual({ id: expect.stringMatching(/^m_/), offset: expect.any(Number) });
+      await seen.waitFor((text) => text === 'three');
+      expect(seen.events).toEqual(['one', 'two', 'three']);
+    });
+
+    it('fails what cannot wait with DISCONNECTED: past offlineQueue, or with the queue off', async () => {
+      const alice = client({ token: 'alice', offlineQueue: 1 });
+      await alice.connect();
+      const log = states(alice);
+      await service().disconnect({ connectionId: alice.connectionId! }, { code: 4002, reason: 'moved' });
+      await log.waitFor((change) => change.to === 'disconnected');
+      const waiting = alice.request('echo', { n: 1 });
+      await expect(alice.request('echo', { n: 2 })).rejects.toMatchObject({
+        code: 'DISCONNECTED',
+        message: expect.stringContaining('offlineQueue'),
+      });
+      expect(alice.send('echo', { n: 3 })).toBe(false);
+      expect(await waiting).toEqual({ n: 1 });
+
+      const unqueued = client({ token: 'carol', offlineQueue: 0 });
+      await unqueued.connect();
+      const unqueuedLog = states(unqueued);
+      await service().disconnect({ connectionId: unqueued.connectionId! }, { code: 4002, reason: 'moved' });
+      await unqueuedLog.waitFor((change) => change.to === 'disconnected');
+      await expect(unqueued.request('echo', { n: 1 })).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    });
+
+    it('gives up after reconnect.maxAttempts, failing what waited with DISCONNECTED', async () => {
+      const alice = client({ token: 'alice', reconnect: { minDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 } });
+      await alice.connect();
+      const log = states(alice);
+      const errors = new EventLog<RealtimeError>();
+      alice.on('error', (error) => errors.push(error));
+      await app.close();
+      const waiting = alice.request('echo', { n: 1 });
+      await expect(waiting).rejects.toMatchObject({ code: 'DISCONNECTED' });
+      expect(await errors.waitFor(() => true)).toMatchObject({
+        code: 'DISCONNECTED',
+        message: 'Gave up after 2 reconnect attempts',
+      });
+      expect(alice.state).toBe('closed');
+      expect(log.events.at(-1)).toMatchObject({ to: 'closed', reason: 'Gave up after 2 reconnect attempts' });
+      expect(log.events.filter((change) => change.to === 'connecting')).toHaveLength(2);
+      await startServer(); // afterEach closes it
+    });
+
+    it('does not come back after a connect hook refused it with 4403', async () => {
+      const banned = client({ token: 'banned' });
+      const log = states(banned);
+      const errors = new EventLog<RealtimeError>();
+      banned.on('error', (error) => errors.push(error));
+      await banned.connect();
+      expect((await errors.waitFor(() => true)).code).toBe('CONNECTION_CLOSED');
+      expect(await log.waitFor((change) => change.to === 'closed')).toMatchObject({ code: 4403, reason: 'Banned' });
     });
 
     it('does not come back after a server-side disconnect with 1008', async () => {
