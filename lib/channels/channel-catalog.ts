@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import type { ChannelBinding, ChannelDefinition } from './channel-definition.js';
 
-/** The declared channels, looked up by channel name; the most specific pattern wins (`room:lobby` over `room:{id}`). */
+/**
+ * The declared channels, looked up by channel name; the most specific pattern wins (`room:lobby` over `room:{id}`),
+ * and patterns of the channel's exact segment count over those ending with a rest param (`events:{name...}`), of
+ * which the one with the longest fixed part wins.
+ */
 @Injectable()
 export class ChannelCatalog {
   readonly #bySegmentCount = new Map<number, ChannelDefinition[]>();
+  /** Patterns ending with a rest param, the longest fixed part first. */
+  readonly #rest: ChannelDefinition[] = [];
 
   add(definition: ChannelDefinition): void {
     const { pattern } = definition;
-    const candidates = this.#bySegmentCount.get(pattern.segmentCount) ?? [];
+    const candidates = pattern.rest ? this.#rest : (this.#bySegmentCount.get(pattern.segmentCount) ?? []);
     const twin = candidates.find((existing) => existing.pattern.key === pattern.key);
     if (twin) {
       throw new Error(
@@ -17,18 +23,28 @@ export class ChannelCatalog {
       );
     }
     candidates.push(definition);
-    candidates.sort((a, b) => (a.pattern.rank < b.pattern.rank ? -1 : a.pattern.rank > b.pattern.rank ? 1 : 0));
-    this.#bySegmentCount.set(pattern.segmentCount, candidates);
+    candidates.sort(
+      (a, b) =>
+        b.pattern.segmentCount - a.pattern.segmentCount ||
+        (a.pattern.rank < b.pattern.rank ? -1 : a.pattern.rank > b.pattern.rank ? 1 : 0),
+    );
+    if (!pattern.rest) {
+      this.#bySegmentCount.set(pattern.segmentCount, candidates);
+    }
   }
 
   match(channel: string): (ChannelBinding & { readonly definition: ChannelDefinition }) | undefined {
-    const candidates = this.#bySegmentCount.get(countSegments(channel));
-    if (candidates) {
-      for (const definition of candidates) {
-        const params = definition.pattern.match(channel);
-        if (params) {
-          return { definition, params };
-        }
+    return this.#first(this.#bySegmentCount.get(countSegments(channel)), channel) ?? this.#first(this.#rest, channel);
+  }
+
+  #first(
+    candidates: readonly ChannelDefinition[] | undefined,
+    channel: string,
+  ): (ChannelBinding & { readonly definition: ChannelDefinition }) | undefined {
+    for (const definition of candidates ?? []) {
+      const params = definition.pattern.match(channel);
+      if (params) {
+        return { definition, params };
       }
     }
     return undefined;

@@ -2,20 +2,25 @@ import { isValidChannelName } from '../protocol/limits.js';
 
 /**
  * A compiled `@Channel` pattern: segments separated by `:`, each a literal, a `{param}` that binds the segment, or a
- * `*` that matches any one segment. `room:{roomId}` matches `room:42` with `{ roomId: '42' }`.
+ * `*` that matches any one segment; the last may be `{param...}`, which binds the rest of the channel, one segment
+ * or more. `room:{roomId}` matches `room:42` with `{ roomId: '42' }`; `events:{name...}` matches `events:deploy:eu`
+ * with `{ name: 'deploy:eu' }`.
  */
 export interface ChannelPattern {
   /** The pattern as declared. */
   readonly source: string;
-  /** The pattern with every param written `*`: two patterns with the same key match the same channels. */
+  /** The pattern with every param written `*` (a rest param `**`): two patterns with the same key match the same channels. */
   readonly key: string;
   /** Orders overlapping patterns: the one with a literal at the first differing segment sorts first. */
   readonly rank: string;
+  /** How many segments it matches; with a rest param, at least this many. */
   readonly segmentCount: number;
+  /** Whether it ends with a rest param (`{name...}`). */
+  readonly rest: boolean;
   match(channel: string): Record<string, string> | null;
 }
 
-const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)(\.\.\.)?\}$/;
 
 /** Compiles a pattern; throws an error naming the pattern and the bad segment. */
 export function compileChannelPattern(source: string): ChannelPattern {
@@ -27,11 +32,17 @@ export function compileChannelPattern(source: string): ChannelPattern {
   const keyParts: string[] = [];
   let rank = '';
   let regex = '^';
+  let rest = false;
   for (const [index, segment] of segments.entries()) {
     if (index > 0) {
       regex += ':';
     }
     const param = PARAM.exec(segment);
+    if (param?.[2] !== undefined && index !== segments.length - 1) {
+      throw new Error(
+        `Invalid channel pattern "${source}": "${segment}" binds the rest, so it must be the last segment`,
+      );
+    }
     if (param || segment === '*') {
       const name = param ? param[1] : null;
       if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
@@ -41,9 +52,11 @@ export function compileChannelPattern(source: string): ChannelPattern {
         throw new Error(`Invalid channel pattern "${source}": parameter "{${name}}" appears twice`);
       }
       names.push(name);
-      keyParts.push('*');
-      rank += '1';
-      regex += '([^:]+)';
+      rest = param?.[2] !== undefined;
+      keyParts.push(rest ? '**' : '*');
+      rank += rest ? '2' : '1';
+      // A rest param: one segment or more, each non-empty (`:` between them, never at either end).
+      regex += rest ? '([^:]+(?::[^:]+)*)' : '([^:]+)';
     } else if (isValidChannelName(segment, Number.MAX_SAFE_INTEGER)) {
       keyParts.push(segment);
       rank += '0';
@@ -51,7 +64,7 @@ export function compileChannelPattern(source: string): ChannelPattern {
     } else {
       throw new Error(
         `Invalid channel pattern "${source}": segment ${JSON.stringify(segment)} must be a literal ` +
-          `(letters, digits, "_ . @ = + / -"), "*" or "{name}"`,
+          `(letters, digits, "_ . @ = + / -"), "*", "{name}" or, last, "{name...}"`,
       );
     }
   }
@@ -61,6 +74,7 @@ export function compileChannelPattern(source: string): ChannelPattern {
     key: keyParts.join(':'),
     rank,
     segmentCount: segments.length,
+    rest,
     match(channel: string): Record<string, string> | null {
       const found = matcher.exec(channel);
       if (!found) {

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { IsString, Length } from 'class-validator';
+import { IsString, Length, Matches } from 'class-validator';
 import { MessageType, RealtimeService, eventType } from 'nestjs-realtime';
 import { IsUserName } from '../auth/user-name.js';
 
@@ -18,8 +18,14 @@ class NotifyBody extends AlertBody {
   user!: string;
 }
 
+/**
+ * An event name the wire protocol takes in both places the route puts it: the type `event:<name>` (at most 64
+ * letters, digits or `_ . : / -`) and the channel `events:<name>`. Send a `/` as `%2F` in the URL.
+ */
+const EVENT_NAME = /^[A-Za-z0-9_.:/-]{1,58}$/;
+
 class EventParams {
-  @IsUserName()
+  @Matches(EVENT_NAME, { message: 'name must be 1 to 58 letters, digits or "_ . : / -" characters' })
   name!: string;
 }
 
@@ -30,15 +36,15 @@ class EventParams {
 export class NotifyController {
   constructor(private readonly realtime: RealtimeService) {}
 
-  /** A `notification` to every device of a user. */
+  /** A `notification` to every device of a user; `online` says whether the user had one connected anywhere. */
   @Post('notify')
   @HttpCode(202)
-  async notify(@Body() { user, title, body }: NotifyBody): Promise<{ id: string | undefined }> {
-    const { envelope: sent } = await this.realtime.sendToUser(user, {
+  async notify(@Body() { user, title, body }: NotifyBody): Promise<{ id: string | undefined; online: boolean }> {
+    const { envelope, online } = await this.realtime.sendToUser(user, {
       type: MessageType.NOTIFICATION,
       payload: { title, body },
     });
-    return { id: sent.id };
+    return { id: envelope.id, online };
   }
 
   /** An `alert` to everyone connected. */
@@ -49,7 +55,10 @@ export class NotifyController {
     return { id: sent.id };
   }
 
-  /** `event:<name>` to the subscribers of `events:<name>`, with the JSON body (any JSON) as payload. */
+  /**
+   * `event:<name>` to the subscribers of `events:<name>`, with the JSON body (any JSON) as payload. Any event name
+   * the wire protocol accepts: `deploy:eu-1/v2.3` is `POST /api/events/deploy:eu-1%2Fv2.3`.
+   */
   @Post('events/:name')
   @HttpCode(202)
   async event(@Param() { name }: EventParams, @Body() payload: unknown): Promise<{ id: string | undefined }> {

@@ -6,7 +6,8 @@ const TYPING_SHOWN_MS = 3000;
 
 let client;
 let me;
-const rooms = new Map(); // room name -> { subscription, messages: element[] }
+let myStatus = 'online';
+const rooms = new Map(); // room name -> { subscription, messages: element[], typing: { user, timer } | undefined }
 let current; // the room shown
 
 async function fetchToken(name) {
@@ -45,11 +46,36 @@ function renderMembers() {
   const room = rooms.get(current);
   for (const member of room ? room.subscription.members : []) {
     const item = document.createElement('li');
-    item.textContent = member.userId === me ? `${member.userId} (you)` : member.userId;
+    const status = (member.info && member.info.status) || 'online';
+    item.textContent = `${member.userId === me ? `${member.userId} (you)` : member.userId} · ${status}`;
     item.dataset.user = member.userId;
+    item.dataset.status = status;
     if (member.info && member.info.color) item.style.setProperty('--color', member.info.color);
     list.append(item);
   }
+}
+
+/** Shows who is typing in a room, until they send or stop for a few seconds. */
+function showTyping(name, user) {
+  const room = rooms.get(name);
+  clearTimeout(room.typing?.timer);
+  room.typing = { user, timer: setTimeout(() => clearTyping(name), TYPING_SHOWN_MS) };
+  if (name === current) $('#typing').textContent = `${user} is typing...`;
+}
+
+function clearTyping(name, user) {
+  const room = rooms.get(name);
+  if (!room?.typing || (user !== undefined && room.typing.user !== user)) return;
+  clearTimeout(room.typing.timer);
+  room.typing = undefined;
+  if (name === current) $('#typing').textContent = '';
+}
+
+/** Tells a room this user's status; the server shows it to every member. */
+function sendStatus(name) {
+  client.request('presence:status', { status: myStatus }, { channel: `room:${name}` }).catch((error) => {
+    notice(`Status not set in ${name}: ${error.code}`, 'alert');
+  });
 }
 
 function renderRooms() {
@@ -68,7 +94,8 @@ function select(name) {
   current = name;
   $('#room-title').textContent = name ? `# ${name}` : 'No room';
   $('#messages').replaceChildren(...(rooms.get(name)?.messages ?? []));
-  $('#typing').textContent = '';
+  const typing = rooms.get(name)?.typing;
+  $('#typing').textContent = typing ? `${typing.user} is typing...` : '';
   renderRooms();
   renderMembers();
 }
@@ -76,9 +103,11 @@ function select(name) {
 async function join(name) {
   if (rooms.has(name)) return select(name);
   const subscription = client.subscribe(`room:${name}`);
-  rooms.set(name, { subscription, messages: [] });
-  let typingTimer;
-  subscription.on('chat:group', (payload, message) => show(name, line(payload.text, '', message.sender)));
+  rooms.set(name, { subscription, messages: [], typing: undefined });
+  subscription.on('chat:group', (payload, message) => {
+    clearTyping(name, message.sender); // they sent what they were typing
+    show(name, line(payload.text, '', message.sender));
+  });
   subscription.on('join', (member) => {
     show(name, line(`${member.userId} joined`, 'system'));
     if (name === current) renderMembers();
@@ -87,11 +116,11 @@ async function join(name) {
     show(name, line(`${member.userId} left`, 'system'));
     if (name === current) renderMembers();
   });
+  subscription.on('update', () => {
+    if (name === current) renderMembers();
+  });
   subscription.on('whisper', (payload, whisper) => {
-    if (whisper.event !== 'typing' || name !== current) return;
-    $('#typing').textContent = `${whisper.sender} is typing...`;
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => ($('#typing').textContent = ''), TYPING_SHOWN_MS);
+    if (whisper.event === 'typing') showTyping(name, whisper.sender);
   });
   subscription.on('subscribed', (info) => {
     if (!info.recovered) show(name, line('Some messages were missed while offline', 'system'));
@@ -100,6 +129,7 @@ async function join(name) {
   select(name);
   await subscription.ready;
   renderMembers();
+  if (myStatus !== 'online') sendStatus(name);
 }
 
 async function leave() {
@@ -130,7 +160,7 @@ $('#login').onsubmit = async (event) => {
   });
   client.on('error', (error) => notice(`${error.code}: ${error.message}`, 'alert'));
   client.on('chat:private', (payload, message) => {
-    const from = message.sender === me ? `to ${payload.recipient}` : `from ${message.sender}`;
+    const from = message.sender === me ? `to ${message.recipient}` : `from ${message.sender}`;
     if (current) show(current, line(`(direct ${from}) ${payload.text}`, 'direct'));
   });
   client.on('notification', (payload) => notice(`${payload.title}: ${payload.body}`, 'notification'));
@@ -146,16 +176,31 @@ $('#join').onsubmit = (event) => {
   void join($('#room-name').value.trim());
 };
 
+// While the connection is down (reconnecting), the client SDK keeps what is sent and sends it once it is back: the
+// message shows as "sending..." meanwhile, and comes back into the input if it could not be sent.
 $('#send').onsubmit = async (event) => {
   event.preventDefault();
   const text = $('#text').value;
-  if (!current || !text) return;
+  const name = current;
+  if (!name || !text) return;
   $('#text').value = '';
+  const pending = line(`${text} (sending...)`, 'pending', me);
+  show(name, pending);
   try {
-    await client.request('chat:group', { text }, { channel: `room:${current}` });
+    await client.request('chat:group', { text }, { channel: `room:${name}`, timeoutMs: 60_000 });
   } catch (error) {
+    if (!$('#text').value) $('#text').value = text;
     notice(`Not sent: ${error.code}`, 'alert');
+  } finally {
+    const room = rooms.get(name);
+    if (room) room.messages = room.messages.filter((item) => item !== pending);
+    pending.remove();
   }
+};
+
+$('#status').onchange = () => {
+  myStatus = $('#status').value;
+  for (const name of rooms.keys()) sendStatus(name);
 };
 
 let lastTyping = 0;

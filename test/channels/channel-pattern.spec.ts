@@ -66,6 +66,34 @@ describe('ChannelCatalog', () => {
     expect(catalog.match('room:7')).toBeUndefined();
   });
 
+  it('matches the rest of a channel with a last {name...} param, after every pattern of its exact length', () => {
+    const catalog = new ChannelCatalog();
+    const events = definition('events:{name...}');
+    const regional = definition('events:eu:{name...}');
+    const single = definition('events:{name}');
+    catalog.add(events);
+    catalog.add(regional);
+    catalog.add(single);
+    expect(catalog.match('events:deploy')).toEqual({ definition: single, params: { name: 'deploy' } });
+    expect(catalog.match('events:deploy:eu-1/v2.3')).toEqual({
+      definition: events,
+      params: { name: 'deploy:eu-1/v2.3' },
+    });
+    expect(catalog.match('events:eu:a:b')).toEqual({ definition: regional, params: { name: 'a:b' } });
+    expect(catalog.match('events')).toBeUndefined();
+    expect(catalog.match('events::x')).toBeUndefined();
+    expect(catalog.match('other:a:b')).toBeUndefined();
+    expect(() => catalog.add(definition('events:{other...}'))).toThrow(
+      /matches the same channels as "events:\{name\.\.\.\}"/,
+    );
+  });
+
+  it('refuses a rest param anywhere but last', () => {
+    expect(() => compileChannelPattern('a:{rest...}:b')).toThrow(
+      '"{rest...}" binds the rest, so it must be the last segment',
+    );
+  });
+
   it('binds undeclared channels to no definition', () => {
     expect(new ChannelCatalog().bind('x:1')).toEqual({ definition: undefined, params: {} });
   });

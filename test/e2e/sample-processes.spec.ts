@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page, type WebSocketRoute, chromium } from 'playwright-core';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { SampleProcess } from '../support/sample-process.js';
 import { type Frame, TestClient, ofType } from '../support/test-client.js';
@@ -152,10 +152,42 @@ describe('three sample processes on one Redis', () => {
     let browser: Browser;
     const pages: Page[] = [];
 
+    /**
+     * A network the test can cut: every WebSocket of the page goes through it to the server; while cut, the open one
+     * is closed and new ones are refused at once, as when a laptop loses its Wi-Fi.
+     */
+    interface Network {
+      cut(): Promise<void>;
+      restore(): void;
+    }
+
+    async function cuttableNetwork(page: Page): Promise<Network> {
+      let cut = false;
+      let current: WebSocketRoute | undefined;
+      await page.routeWebSocket(/\/realtime/, async (socket) => {
+        if (cut) {
+          await socket.close({ code: 4002, reason: 'No network' });
+          return;
+        }
+        current = socket;
+        socket.connectToServer();
+      });
+      return {
+        cut: async () => {
+          cut = true;
+          await current?.close({ code: 4002, reason: 'No network' });
+        },
+        restore: () => {
+          cut = false;
+        },
+      };
+    }
+
     /** Opens the page on an instance and signs in; resolves once connected and in the lobby. */
-    async function signIn(instance: number, name: string): Promise<Page> {
+    async function signIn(instance: number, name: string, network?: (page: Page) => Promise<unknown>): Promise<Page> {
       const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
       pages.push(page);
+      await network?.(page);
       await page.goto(urls[instance]);
       await page.fill('#name', name);
       await page.click('#login button');
@@ -183,7 +215,8 @@ describe('three sample processes on one Redis', () => {
 
     it('two users chat in a room: presence, typing, messages, history, direct messages, notices, leaving', async () => {
       const ann = await signIn(0, 'ann');
-      const ben = await signIn(2, 'ben');
+      let network: Network | undefined;
+      const ben = await signIn(2, 'ben', async (page) => (network = await cuttableNetwork(page)));
       // Presence: each page shows both users, across the two processes.
       for (const page of [ann, ben]) {
         await members(page).filter({ hasText: 'ann' }).waitFor();
@@ -195,10 +228,26 @@ describe('three sample processes on one Redis', () => {
       await ben.locator('#text').pressSequentially('hello a');
       await ann.locator('#typing', { hasText: 'ben is typing...' }).waitFor();
 
-      // A message reaches the other page, with its sender.
+      // A message reaches the other page, with its sender; sending it clears "is typing" there at once.
       await ben.locator('#text').pressSequentially('nn');
       await ben.click('#send button[type=submit]');
       await messages(ann).locator('li', { hasText: 'hello ann' }).filter({ hasText: 'ben' }).waitFor();
+      expect(await ann.locator('#typing').textContent()).toBe('');
+
+      // Presence status: ann goes away, ben's member list says so.
+      await ann.selectOption('#status', 'away');
+      await members(ben).filter({ hasText: 'ann · away' }).waitFor();
+
+      // Sent while the connection is down: it waits, shown as sending, and arrives once ben is back.
+      await network!.cut();
+      await ben.locator('#state', { hasText: /disconnected|connecting/ }).waitFor();
+      await ben.fill('#text', 'sent while offline');
+      await ben.click('#send button[type=submit]');
+      await messages(ben).getByText('sent while offline (sending...)').waitFor();
+      network!.restore();
+      await messages(ann).locator('li', { hasText: 'sent while offline' }).filter({ hasText: 'ben' }).waitFor();
+      await messages(ben).getByText('sent while offline (sending...)').waitFor({ state: 'detached' });
+      await ben.locator('#state.connected').waitFor();
 
       // History on join: a third user sees the message sent before it came.
       const cat = await signIn(0, 'cat');
@@ -222,8 +271,9 @@ describe('three sample processes on one Redis', () => {
       await ann.screenshot({ path: new URL('../../docs/chat.png', import.meta.url).pathname });
 
       // Leaving: the others see it, and the member list drops the user.
+      // (Its first "ben left" was the cut network's; this is the second.)
       await ben.click('#leave');
-      await messages(ann).getByText('ben left').waitFor();
+      await messages(ann).getByText('ben left').nth(1).waitFor();
       await members(ann).filter({ hasText: 'ben' }).waitFor({ state: 'detached' });
     }, 60_000);
   });

@@ -174,6 +174,21 @@ describe('sample app', () => {
     });
   });
 
+  describe('presence status', () => {
+    it("presence:status sets the sender's status in the room, for every member to see", async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      await alice.subscribe('room:status');
+      await bob.subscribe('room:status');
+      const ack = await alice.request({ type: 'presence:status', channel: 'room:status', payload: { status: 'away' } });
+      expect(ack.payload).toBe(true);
+      const update = await bob.next((frame) => frame.type === 'system:presence' && frame.replyTo === undefined);
+      expect(update.payload).toEqual({ userId: 'alice', info: { color: expect.any(String), status: 'away' } });
+      const bad = await alice.request({ type: 'presence:status', channel: 'room:status', payload: { status: 'gone' } });
+      expect(bad.error?.code).toBe('VALIDATION_FAILED');
+    });
+  });
+
   describe('chat:private', () => {
     it("reaches every device of the recipient and the sender's other devices", async () => {
       const alicePhone = await connect('alice');
@@ -184,12 +199,20 @@ describe('sample app', () => {
       expect(ack.type).toBe('ack');
       for (const device of [bobPhone, bobLaptop, aliceLaptop]) {
         expect(await device.nextOfType('chat:private')).toMatchObject({
+          id: (ack.payload as { id: string }).id,
           sender: 'alice',
-          payload: { text: 'psst', recipient: 'bob' },
+          recipient: 'bob',
+          payload: { text: 'psst' },
         });
       }
       await alicePhone.sync();
       expect(alicePhone.pending(ofType('chat:private'))).toEqual([]);
+    });
+
+    it('answers RECIPIENT_OFFLINE for a user with no connection', async () => {
+      const alice = await connect('alice');
+      const reply = await alice.request({ type: 'chat:private', recipient: 'nobody', payload: { text: 'hello?' } });
+      expect(reply.error?.code).toBe('RECIPIENT_OFFLINE');
     });
 
     it('answers VALIDATION_FAILED without a valid recipient', async () => {
@@ -208,7 +231,7 @@ describe('sample app', () => {
       for (const device of [one, two]) {
         const notification = await device.nextOfType('notification');
         expect(notification).toMatchObject({ payload: { title: 'Hi', body: 'There' }, sender: null });
-        expect(json).toEqual({ id: notification.id });
+        expect(json).toEqual({ id: notification.id, online: true });
       }
     });
 
@@ -219,6 +242,28 @@ describe('sample app', () => {
       for (const client of [one, two]) {
         expect((await client.nextOfType('alert')).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
       }
+    });
+
+    it('POST /api/events/:name takes every event name the wire protocol accepts', async () => {
+      const listener = await connect('gina');
+      for (const name of ['deploy:eu-1/v2.3', 'a', 'x'.repeat(58), 'under_score.and-dash']) {
+        expect((await listener.subscribe(`events:${name}`)).type).toBe('subscribed');
+        const { status } = await post(`/api/events/${encodeURIComponent(name)}`, { name });
+        expect(status).toBe(202);
+        expect(await listener.nextOfType(`event:${name}`)).toMatchObject({
+          channel: `events:${name}`,
+          payload: { name },
+        });
+      }
+      for (const bad of ['x'.repeat(59), 'with space', 'no@at']) {
+        expect((await post(`/api/events/${encodeURIComponent(bad)}`, {})).status).toBe(400);
+      }
+    });
+
+    it('POST /api/notify says whether the user was online', async () => {
+      expect((await post('/api/notify', { user: 'nobody', title: 'Hi', body: 'There' })).json).toMatchObject({
+        online: false,
+      });
     });
 
     it('POST /api/events/:name publishes event:<name> to events:<name>', async () => {

@@ -172,7 +172,8 @@ describe('decodeFrame, property-based', () => {
 const withBytes = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.jsonValue({ maxDepth: 1 }),
+    // `__proto__` keys are dropped by design (another property covers them).
+    fc.jsonValue({ maxDepth: 1 }).filter((value) => !JSON.stringify(value).includes('"__proto__"')),
     fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(
