@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { Module, type Type } from '@nestjs/common';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Module } from '@nestjs/common';
 import { WebSocket } from 'ws';
 import {
   Channel,
@@ -13,11 +13,9 @@ import {
   RealtimeService,
 } from 'nestjs-realtime';
 import { RealtimeClient as SdkClient } from 'nestjs-realtime/client';
-import { redisRealtime } from 'nestjs-realtime/redis';
-import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
-import { type TestRedis, useTestRedis } from '../support/redis-server.js';
-import { TestClient, binaryFrame, ofType } from '../support/test-client.js';
+import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
+import { binaryFrame, ofType } from '../support/test-client.js';
 
 const MAX_PAYLOAD = 4096;
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
@@ -56,27 +54,12 @@ const realtimeOptions = { authenticate: tokenIsUserId, msgpack: true, maxPayload
 class BinaryModule {}
 
 describe('binary payloads', () => {
-  let server: TestApp;
+  const suite = serverAroundSuite(BinaryModule);
+  const connect = (user: string, msgpack = false) => suite.connect(user, { msgpack });
   let realtime: RealtimeService;
-  const open: TestClient[] = [];
 
-  async function connect(user: string, msgpack = false): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, { token: user, msgpack });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    server = await startApp(BinaryModule);
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await server.app.close();
+  beforeAll(() => {
+    realtime = suite.realtime;
   });
 
   it('reach realtime.v1 clients as one binary frame: the JSON envelope, a newline, then the raw bytes', async () => {
@@ -234,7 +217,7 @@ describe('binary payloads', () => {
   });
 
   it('round-trip through the client SDK as Uint8Array', async () => {
-    const client = new SdkClient(`${server.url.replace('http', 'ws')}/realtime`, {
+    const client = new SdkClient(`${suite.server.url.replace('http', 'ws')}/realtime`, {
       token: 'dana',
       WebSocket: WebSocket,
     });
@@ -265,40 +248,8 @@ describe('binary payloads', () => {
 });
 
 describe('binary payloads across instances on Redis', () => {
-  let redis: TestRedis;
-  const instances: TestApp[] = [];
-  const open: TestClient[] = [];
-
-  function instanceModule(url: string, keyPrefix: string): Type {
-    @Module({
-      imports: [RealtimeModule.forRoot({ ...realtimeOptions, ...redisRealtime({ url, keyPrefix }) })],
-      providers: [FilesChannel],
-    })
-    class InstanceModule {}
-    return InstanceModule;
-  }
-
-  async function connect(instance: number, user: string, msgpack = false): Promise<TestClient> {
-    const client = await TestClient.connect(instances[instance].url, { token: user, msgpack });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    redis = await useTestRedis();
-    const prefix = redis.prefix();
-    instances.push(await startApp(instanceModule(redis.url, prefix)));
-    instances.push(await startApp(instanceModule(redis.url, prefix)));
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.app.close()));
-    await redis.stop();
-  });
+  const suite = redisInstancesAroundSuite(2, realtimeOptions, [FilesChannel]);
+  const connect = (instance: number, user: string, msgpack = false) => suite.connect(instance, user, { msgpack });
 
   it('reach the other instance intact, in history, and in recovery there', async () => {
     const sender = await connect(0, 'alice');

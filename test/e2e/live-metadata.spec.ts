@@ -1,15 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  type CanActivate,
-  type ExecutionContext,
-  Injectable,
-  Module,
-  SetMetadata,
-  type Type,
-  UseGuards,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, Module, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
 import {
   Channel,
@@ -25,9 +17,8 @@ import {
   getHandshakeToken,
 } from 'nestjs-realtime';
 import { RealtimeClient as SdkClient } from 'nestjs-realtime/client';
-import { redisRealtime } from 'nestjs-realtime/redis';
-import { type TestApp, startApp } from '../support/create-app.js';
-import { type TestRedis, useTestRedis } from '../support/redis-server.js';
+import type { TestApp } from '../support/create-app.js';
+import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
 import { TestClient, ofType } from '../support/test-client.js';
 
 /** The token is the user id; `fat` brings metadata past the limit; everyone starts as a `member`. */
@@ -109,27 +100,13 @@ class MetadataModule {}
 const presence = ofType('system:presence');
 
 describe('connection metadata that changes', () => {
-  let server: TestApp;
+  const suite = serverAroundSuite(MetadataModule);
+  const connect = (user: string) => suite.connect(user);
   let realtime: RealtimeService;
-  const open: TestClient[] = [];
+  let server: TestApp;
 
-  async function connect(user: string): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, { token: user });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    server = await startApp(MetadataModule);
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await server.app.close();
+  beforeAll(() => {
+    ({ realtime, server } = suite);
   });
 
   it('set from a handler, is what guards see on the next frame', async () => {
@@ -183,27 +160,13 @@ describe('connection metadata that changes', () => {
 });
 
 describe('presence info that changes while joined', () => {
-  let server: TestApp;
+  const suite = serverAroundSuite(MetadataModule);
+  const connect = (user: string) => suite.connect(user);
   let realtime: RealtimeService;
-  const open: TestClient[] = [];
+  let server: TestApp;
 
-  async function connect(user: string): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, { token: user });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    server = await startApp(MetadataModule);
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await server.app.close();
+  beforeAll(() => {
+    ({ realtime, server } = suite);
   });
 
   it('reaches every member connection once per user, and later joiners and queries see it', async () => {
@@ -269,41 +232,10 @@ describe('presence info that changes while joined', () => {
 });
 
 describe('presence info that changes, across instances on Redis', () => {
-  let redis: TestRedis;
-  const instances: TestApp[] = [];
-  const open: TestClient[] = [];
-
-  function instanceModule(url: string, keyPrefix: string): Type {
-    @Module({
-      imports: [RealtimeModule.forRoot({ ...options, ...redisRealtime({ url, keyPrefix }) })],
-      providers: [RoomChannel],
-    })
-    class InstanceModule {}
-    return InstanceModule;
-  }
-
-  beforeAll(async () => {
-    redis = await useTestRedis();
-    const prefix = redis.prefix();
-    instances.push(await startApp(instanceModule(redis.url, prefix)));
-    instances.push(await startApp(instanceModule(redis.url, prefix)));
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.app.close()));
-    await redis.stop();
-  });
+  const suite = redisInstancesAroundSuite(2, options, [RoomChannel]);
 
   it('goes out once per user to the whole cluster, and every instance answers with the new info', async () => {
-    const connect = async (instance: number, user: string) => {
-      const client = await TestClient.connect(instances[instance].url, { token: user });
-      open.push(client);
-      return client;
-    };
+    const connect = (instance: number, user: string) => suite.connect(instance, user);
     const [phone, laptop, bob] = await Promise.all([connect(0, 'alice'), connect(1, 'alice'), connect(1, 'bob')]);
     await Promise.all([phone.subscribe('room:r'), laptop.subscribe('room:r'), bob.subscribe('room:r')]);
     await phone.request({ type: 'status:set', channel: 'room:r', payload: 'busy' });
@@ -313,7 +245,7 @@ describe('presence info that changes, across instances on Redis', () => {
       await client.sync();
       expect(client.pending(presence)).toEqual([]);
     }
-    const onOther = instances[1].app.get(RealtimeService);
+    const onOther = suite.realtime(1);
     expect(await onOther.getPresence('room:r')).toContainEqual({ userId: 'alice', info });
     expect(await onOther.setPresenceInfo('room:r', 'nobody', {})).toBe(false);
   });

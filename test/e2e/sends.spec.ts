@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
@@ -11,11 +11,9 @@ import {
   RealtimeOptionsError,
   RealtimeService,
 } from 'nestjs-realtime';
-import { redisRealtime } from 'nestjs-realtime/redis';
-import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
-import { type TestRedis, useTestRedis } from '../support/redis-server.js';
-import { type Frame, TestClient, ofType } from '../support/test-client.js';
+import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
+import { type Frame, ofType } from '../support/test-client.js';
 
 @Channel('room:{id}', { history: 10 })
 class RoomChannel {}
@@ -37,27 +35,12 @@ function usersOrVisitors(request: Parameters<typeof tokenIsUserId>[0]) {
 }
 
 describe('sends that report', () => {
-  let server: TestApp;
+  const suite = serverAroundSuite(moduleWith({ authenticate: usersOrVisitors }));
+  const connect = (user?: string) => suite.connect(user);
   let realtime: RealtimeService;
-  const open: TestClient[] = [];
 
-  async function connect(user?: string): Promise<TestClient> {
-    const client = await TestClient.connect(server.url, user === undefined ? {} : { token: user });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    server = await startApp(moduleWith({ authenticate: usersOrVisitors }));
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await server.app.close();
+  beforeAll(() => {
+    realtime = suite.realtime;
   });
 
   it('sendToUser says whether the user was online, and how many connections it reached', async () => {
@@ -87,7 +70,9 @@ describe('sends that report', () => {
     expect(await realtime.broadcastToChannel('room:empty', { type: 'news' })).toMatchObject({ delivered: 0 });
     expect((await realtime.sendToConnection(a.connectionId, { type: 'poke' })).delivered).toBe(1);
     expect((await realtime.sendToConnection('gone.1', { type: 'poke' })).delivered).toBe(0);
-    expect((await realtime.broadcastAll({ type: 'all' })).delivered).toBe(open.length);
+    // Both clients of this test at least (those of earlier tests may still be closing).
+    expect((await realtime.broadcastAll({ type: 'all' })).delivered).toBeGreaterThanOrEqual(2);
+    await Promise.all([a.nextOfType('all'), b.nextOfType('all')]);
   });
 
   it('lets apps set id, recipient and replyTo on what they send, and validates them', async () => {
@@ -192,36 +177,12 @@ describe('sends that report', () => {
 });
 
 describe('sends that report, across instances on Redis', () => {
-  let redis: TestRedis;
-  const instances: TestApp[] = [];
-  const open: TestClient[] = [];
-
-  beforeAll(async () => {
-    redis = await useTestRedis();
-    const prefix = redis.prefix();
-    for (let i = 0; i < 2; i++) {
-      instances.push(await startApp(moduleWith(redisRealtime({ url: redis.url, keyPrefix: prefix }))));
-    }
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await Promise.all(instances.map((instance) => instance.app.close()));
-    await redis.stop();
-  });
-
-  async function connect(instance: number, user: string): Promise<TestClient> {
-    const client = await TestClient.connect(instances[instance].url, { token: user });
-    open.push(client);
-    return client;
-  }
+  const suite = redisInstancesAroundSuite(2, { authenticate: tokenIsUserId, directMessages: true }, [RoomChannel]);
+  const connect = (instance: number, user: string) => suite.connect(instance, user);
 
   it('sendToUser knows a user connected only to another instance is online', async () => {
     const bob = await connect(1, 'bob');
-    const here = instances[0].app.get(RealtimeService);
+    const here = suite.realtime(0);
     expect(await here.sendToUser('bob', { type: 'notification', payload: 1 })).toMatchObject({
       delivered: 0,
       online: true,
