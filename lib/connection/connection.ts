@@ -43,7 +43,7 @@ export interface OutboundPolicy {
   readonly metadata: MetadataLimits;
   /** Bytes queued past which the connection is closed (4000) or, with `drop`, published messages are dropped. */
   readonly maxBufferedBytes: number;
-  /** Messages written since the queue was last empty past which the same happens; 0: no cap. */
+  /** Messages queued past which the same happens (held once per event-loop turn); 0: no cap. */
   readonly maxBufferedMessages: number;
   /** The close reason, and how long a slow consumer gets to close before it is cut. */
   readonly closeReason: string;
@@ -258,9 +258,10 @@ export class Connection implements RealtimeClient {
   }
 
   /**
-   * Writes a published message (a broadcast, a direct message, an event). Past `maxBufferedBytes` queued, the
-   * connection is closed as a slow consumer, or with the `drop` policy the message is dropped; a volatile message is
-   * dropped already past `volatileBufferedBytes`. Returns whether it was written (the caller counts it).
+   * Writes a published message (a broadcast, a direct message, an event). Past `maxBufferedBytes` or
+   * `maxBufferedMessages` queued, the connection is closed as a slow consumer, or with the `drop` policy the message
+   * is dropped; a volatile message is dropped already past `volatileBufferedBytes`. Returns whether it was written
+   * (the caller counts it).
    */
   deliver(frame: OutboundFrame, volatile: boolean): boolean {
     if (!this.#writable()) {
@@ -336,7 +337,7 @@ export class Connection implements RealtimeClient {
   /**
    * Writes a reply to this connection's own frames (`ack`, `error`, `subscribed`, replayed history, ...): never
    * dropped, since the client asked for it and its requests are rate-limited, but a connection past
-   * `maxBufferedBytes` under the `close` policy is closed. Returns whether it was written.
+   * `maxBufferedBytes` or `maxBufferedMessages` under the `close` policy is closed. Returns whether it was written.
    */
   sendText(frame: string, type: string): boolean {
     return this.#reply(this.format.fromJson(frame), type);
@@ -385,7 +386,7 @@ export class Connection implements RealtimeClient {
     return this.#socket.readyState === WebSocket.OPEN && this.#closeRequestedAt === undefined;
   }
 
-  /** Stops writing to a connection that does not read; it is cut at the next heartbeat sweep if it does not close. */
+  /** Stops writing to a connection that does not read; it is cut if it has not closed after `closeGraceMs`. */
   #closeSlowConsumer(): void {
     const policy = this.outbound;
     policy.stats.slowConsumers++;
