@@ -50,8 +50,15 @@ export const CloseCode = {
   SLOW_CONSUMER: 4000,
   /** The client did not answer heartbeats in time. */
   HEARTBEAT_TIMEOUT: 4001,
-  /** With `closeUnauthorized`: the handshake was not authenticated (instead of HTTP 401). */
+  /**
+   * With `closeUnauthorized`: the handshake was not authenticated (instead of HTTP 401). Refusals after the upgrade
+   * close with 4000 + their HTTP status: these three are the usual ones.
+   */
   UNAUTHORIZED: 4401,
+  /** A connect hook (or, with `closeUnauthorized`, the authenticator) refused the connection as forbidden. */
+  FORBIDDEN: 4403,
+  /** A connect hook refused the connection as over a rate limit. */
+  TOO_MANY_REQUESTS: 4429,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
