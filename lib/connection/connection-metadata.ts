@@ -6,6 +6,14 @@ export interface MetadataLimits {
   readonly maxBytes: number;
 }
 
+/** The limits the module options set. */
+export function metadataLimitsOf(options: {
+  readonly maxMetadataEntries: number;
+  readonly maxMetadataBytes: number;
+}): MetadataLimits {
+  return { maxEntries: options.maxMetadataEntries, maxBytes: options.maxMetadataBytes };
+}
+
 /** What is wrong with a connection's metadata against the limits, or undefined when it is fine. */
 export function metadataProblem(metadata: unknown, limits: MetadataLimits): string | undefined {
   if (!isObject(metadata)) {

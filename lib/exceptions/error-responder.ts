@@ -4,7 +4,6 @@ import {
   type FailureContext,
   RealtimeMessageError,
   RealtimeRateLimitError,
-  type RealtimeFailure,
   RealtimeWhisperError,
 } from '../errors/realtime-failure.js';
 import type { ErrorBody, FrameId } from '../protocol/envelope.js';
@@ -48,11 +47,6 @@ export class ErrorResponder {
       );
     }
     this.#answer(connection, body, replyTo, frame, exception);
-  }
-
-  /** Hands a failure the library handled elsewhere to the `OnRealtimeError` hooks. */
-  report(make: () => RealtimeFailure): void {
-    this.hooks.report(make);
   }
 
   #answer(connection: Connection, error: ErrorBody, replyTo: FrameId | undefined, frame: RefusedFrame, cause: unknown) {

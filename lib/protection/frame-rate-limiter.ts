@@ -9,6 +9,7 @@ import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import type { ResolvedRateLimit } from './protection.options.js';
 import { rateLimitSubject } from './rate-limit-key.js';
 import { RateLimitStore, type RateLimitVerdict } from './rate-limit-store.js';
+import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 
 /**
  * The module-wide rate limit: every inbound frame takes a token from its user's bucket (the connection's when
@@ -24,6 +25,7 @@ export class FrameRateLimiter {
     @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
     private readonly store: RateLimitStore,
     private readonly errors: ErrorResponder,
+    private readonly hooks: LifecycleHooks,
   ) {
     this.#rule = options.rateLimit;
   }
@@ -42,7 +44,7 @@ export class FrameRateLimiter {
 
   #failOpen(connection: Connection, error: unknown): RateLimitVerdict {
     this.#logger.error('The rate-limit store failed; the frame is let through', (error as Error)?.stack);
-    this.errors.report(
+    this.hooks.report(
       () =>
         new RealtimeBrokerError(FailureCode.BROKER_FAILED, 'The rate-limit store failed; the frame was let through', {
           client: connection,
@@ -66,7 +68,7 @@ export class FrameRateLimiter {
     if (rule.closeAfter > 0 && connection.countRefusal(Date.now(), rule.windowMs) >= rule.closeAfter) {
       this.#logger.warn(`[${connection.id}] closed for exceeding the rate limit ${rule.closeAfter} times in a window`);
       connection.close(CloseCode.POLICY_VIOLATION, 'Rate limit exceeded');
-      this.errors.report(
+      this.hooks.report(
         () =>
           new RealtimeRateLimitError(
             ErrorCode.RATE_LIMITED,

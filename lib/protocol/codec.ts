@@ -192,7 +192,8 @@ function encoding<T>(envelope: RealtimeEnvelope, encode: (envelope: RealtimeEnve
   }
 }
 
-function isValidId(value: unknown): value is FrameId {
+/** A frame id: a string of 1 to 64 characters or a safe integer. */
+export function isValidId(value: unknown): value is FrameId {
   if (typeof value === 'string') {
     return value.length > 0 && value.length <= PROTOCOL_LIMITS.idMaxLength;
   }

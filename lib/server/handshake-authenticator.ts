@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { ConnectionIdentity } from '../connection/connection.js';
-import { metadataProblem } from '../connection/connection-metadata.js';
+import { type MetadataLimits, metadataLimitsOf, metadataProblem } from '../connection/connection-metadata.js';
 import type {
   AuthenticateFunction,
   RealtimeAuthenticator,
@@ -38,11 +38,14 @@ const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: EM
 export class HandshakeAuthenticator implements OnModuleInit {
   readonly #logger = new Logger('RealtimeModule');
   #authenticate: AuthenticateFunction | undefined;
+  readonly #metadataLimits: MetadataLimits;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly moduleRef: ModuleRef,
-  ) {}
+  ) {
+    this.#metadataLimits = metadataLimitsOf(options);
+  }
 
   get anonymous(): boolean {
     return this.#authenticate === undefined;
@@ -92,8 +95,7 @@ export class HandshakeAuthenticator implements OnModuleInit {
     if (infoProblem !== undefined) {
       return this.#misconfigured(`the authenticator returned bad "info" for user "${userId}": ${infoProblem}`);
     }
-    const limits = { maxEntries: this.options.maxMetadataEntries, maxBytes: this.options.maxMetadataBytes };
-    const metaProblem = metadata === undefined ? undefined : metadataProblem(metadata, limits);
+    const metaProblem = metadata === undefined ? undefined : metadataProblem(metadata, this.#metadataLimits);
     if (metaProblem !== undefined) {
       return this.#misconfigured(`the authenticator returned bad "metadata" for user "${userId}": ${metaProblem}`);
     }

@@ -14,6 +14,7 @@ import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from '
 import { ALL_TOPIC, Broker, nodeTopic, userTopic } from '../broker/broker.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../connection/connection.js';
+import { metadataLimitsOf } from '../connection/connection-metadata.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { LocalDelivery } from '../connection/local-delivery.js';
 import { PREBUILT_FRAMES } from '../connection/outbound-frame.js';
@@ -86,7 +87,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.#admission = new Admission(options);
     this.#outbound = {
-      metadata: { maxEntries: options.maxMetadataEntries, maxBytes: options.maxMetadataBytes },
+      metadata: metadataLimitsOf(options),
       maxBufferedBytes: options.backpressure.maxBufferedBytes,
       maxBufferedMessages: options.backpressure.maxBufferedMessages,
       closeReason: options.backpressure.closeReason,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { encodeEnvelope } from '../protocol/codec.js';
+import { encodeEnvelope, isValidId } from '../protocol/codec.js';
 import type { EnvelopeMetadata, FrameId, RealtimeEnvelope } from '../protocol/envelope.js';
 import { describeValue } from '../util/describe-value.js';
 import { PROTOCOL_LIMITS, isValidName } from '../protocol/limits.js';
@@ -59,7 +59,7 @@ export class EnvelopeFactory {
           `${PROTOCOL_LIMITS.recipientMaxLength} characters`,
       );
     }
-    if (replyTo !== undefined && !isString(replyTo, PROTOCOL_LIMITS.idMaxLength) && !Number.isSafeInteger(replyTo)) {
+    if (replyTo !== undefined && !isValidId(replyTo)) {
       throw new TypeError(
         `Invalid realtime message replyTo ${describeValue(replyTo)}: expected a frame id (a string of 1 to ` +
           `${PROTOCOL_LIMITS.idMaxLength} characters, or an integer)`,

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { RealtimeModule, type RealtimeModuleOptions, RealtimeService } from 'nestjs-realtime';
 import { redisRealtime } from 'nestjs-realtime/redis';
-import { type Platform, type TestApp, startApp } from './create-app.js';
+import { type Platform, type TestApp, appAroundSuite, startApp } from './create-app.js';
 import { type TestRedis, useTestRedis } from './redis-server.js';
 import { type ConnectOptions, TestClient } from './test-client.js';
 
@@ -15,29 +15,17 @@ export interface SuiteServer {
 }
 
 export function serverAroundSuite(module: Type, platform: Platform = 'express'): SuiteServer {
-  let server: TestApp | undefined;
+  const holder = appAroundSuite(module, platform);
   const clients = closedAfterEach();
-  beforeAll(async () => {
-    server = await startApp(module, platform);
-  });
-  afterAll(async () => {
-    await server?.app.close();
-  });
-  const started = (): TestApp => {
-    if (server === undefined) {
-      throw new Error('The suite server is not started: use it inside tests and hooks');
-    }
-    return server;
-  };
   return {
     get server() {
-      return started();
+      return holder.server;
     },
     get realtime() {
-      return started().app.get(RealtimeService);
+      return holder.server.app.get(RealtimeService);
     },
     connect: (user, options = {}) =>
-      clients.track(TestClient.connect(started().url, user === undefined ? options : { token: user, ...options })),
+      clients.track(TestClient.connect(holder.server.url, user === undefined ? options : { token: user, ...options })),
   };
 }
 
