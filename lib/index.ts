@@ -21,9 +21,14 @@ export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-o
 export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
 export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
+export { ConnectionCounter } from './connection/connection-counter.js';
+export { MemoryConnectionCounter } from './connection/memory-connection-counter.js';
+export type { BackendContext } from './backend/backend-context.js';
 export {
   HistoryStore,
   withOffset,
+  type AtomicAppendPublish,
+  type HistoryDelivery,
   type HistoryEntry,
   type HistoryLimits,
   type HistoryPage,

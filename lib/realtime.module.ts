@@ -20,7 +20,9 @@ import { FrameRateLimiter } from './protection/frame-rate-limiter.js';
 import { MemoryRateLimitStore } from './protection/memory-rate-limit-store.js';
 import { RateLimitGuard } from './protection/rate-limit.guard.js';
 import { RateLimitStore } from './protection/rate-limit-store.js';
+import { ConnectionCounter } from './connection/connection-counter.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
+import { MemoryConnectionCounter } from './connection/memory-connection-counter.js';
 import { LocalDelivery } from './connection/local-delivery.js';
 import { ErrorResponder } from './exceptions/error-responder.js';
 import { NODE_ID, RESOLVED_OPTIONS } from './realtime.constants.js';
@@ -44,7 +46,10 @@ import { MessageDispatcher } from './routing/message-dispatcher.js';
 import { RealtimeMetadataAccessor } from './routing/realtime-metadata.accessor.js';
 import { RealtimeExplorer } from './routing/realtime.explorer.js';
 import { HandshakeAuthenticator } from './server/handshake-authenticator.js';
-import { RealtimeServer } from './server/realtime-server.js';
+import { ConnectionLifecycle } from './server/connection-lifecycle.js';
+import { HandshakeGate } from './server/handshake-gate.js';
+import { RealtimeEndpoint } from './server/realtime-endpoint.js';
+import { RealtimeNode } from './server/realtime-node.js';
 import { EnvelopeFactory } from './service/envelope-factory.js';
 import { RealtimeService } from './service/realtime.service.js';
 import { UserSender } from './service/user-sender.js';
@@ -68,6 +73,11 @@ const providers: Provider[] = [
   {
     provide: HistoryStore,
     useFactory: (options: ResolvedRealtimeOptions) => options.historyStore ?? new MemoryHistoryStore(),
+    inject: [RESOLVED_OPTIONS],
+  },
+  {
+    provide: ConnectionCounter,
+    useFactory: (options: ResolvedRealtimeOptions) => options.connectionCounter ?? new MemoryConnectionCounter(),
     inject: [RESOLVED_OPTIONS],
   },
   {
@@ -99,7 +109,10 @@ const providers: Provider[] = [
   RealtimeMetadataAccessor,
   RealtimeExplorer,
   HandshakeAuthenticator,
-  RealtimeServer,
+  RealtimeNode,
+  HandshakeGate,
+  ConnectionLifecycle,
+  RealtimeEndpoint,
   EnvelopeFactory,
   UserSender,
   DirectMessages,
@@ -124,6 +137,7 @@ const providers: Provider[] = [
     Broker,
     PresenceStore,
     HistoryStore,
+    ConnectionCounter,
     RateLimitStore,
     RateLimitGuard,
     RealtimeStats,

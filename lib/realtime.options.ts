@@ -1,4 +1,5 @@
 import { Broker } from './broker/broker.js';
+import { ConnectionCounter } from './connection/connection-counter.js';
 import { HistoryStore } from './history/history-store.js';
 import { PresenceStore } from './presence/presence-store.js';
 import {
@@ -54,6 +55,11 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
   presenceStore?: PresenceStore;
   /** Keeps history channels' recent messages and offsets. Default: an in-process `MemoryHistoryStore`. */
   historyStore?: HistoryStore;
+  /**
+   * Counts connections, in total and per user, and enforces `maxConnectionsPerUser` where it counts. Default: an
+   * in-process `MemoryConnectionCounter` (the cap holds per instance); `redisRealtime()` gives one for the cluster.
+   */
+  connectionCounter?: ConnectionCounter;
   /** Largest member info (from the identity or `canJoin`) as JSON, in bytes. Default 1024. */
   maxPresenceInfoBytes?: number;
   /** Most keys a connection's metadata may hold (from the authenticator, then `setMetadata`). Default 32. */
@@ -98,6 +104,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly broker: Broker | undefined;
   readonly presenceStore: PresenceStore | undefined;
   readonly historyStore: HistoryStore | undefined;
+  readonly connectionCounter: ConnectionCounter | undefined;
   readonly maxPresenceInfoBytes: number;
   readonly maxMetadataEntries: number;
   readonly maxMetadataBytes: number;
@@ -132,6 +139,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'broker',
   'presenceStore',
   'historyStore',
+  'connectionCounter',
   'maxPresenceInfoBytes',
   'maxMetadataEntries',
   'maxMetadataBytes',
@@ -204,6 +212,15 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
             (value) => implementsAll(value, HistoryStore, HISTORY_STORE_METHODS),
             'a HistoryStore instance',
           ),
+    connectionCounter:
+      options.connectionCounter === undefined
+        ? undefined
+        : check(
+            'connectionCounter',
+            options.connectionCounter,
+            (value) => implementsAll(value, ConnectionCounter, CONNECTION_COUNTER_METHODS),
+            'a ConnectionCounter instance',
+          ),
     maxPresenceInfoBytes: check(
       'maxPresenceInfoBytes',
       options.maxPresenceInfoBytes ?? REALTIME_DEFAULTS.maxPresenceInfoBytes,
@@ -248,15 +265,6 @@ function isPath(value: unknown): boolean {
 }
 
 const BROKER_METHODS = ['start', 'publish', 'subscribe', 'unsubscribe', 'close'] as const;
-const PRESENCE_STORE_METHODS = [
-  'start',
-  'add',
-  'remove',
-  'setInfo',
-  'members',
-  'addConnection',
-  'removeConnection',
-  'countConnections',
-  'close',
-] as const;
-const HISTORY_STORE_METHODS = ['append', 'read', 'close'] as const;
+const PRESENCE_STORE_METHODS = ['start', 'add', 'remove', 'setInfo', 'members', 'close'] as const;
+const CONNECTION_COUNTER_METHODS = ['start', 'add', 'remove', 'count', 'close'] as const;
+const HISTORY_STORE_METHODS = ['start', 'append', 'read', 'close'] as const;

@@ -1,7 +1,5 @@
-/**
- * What travels between nodes: an already encoded frame and who it is for. Frames are encoded once by the
- * publishing node; every node hands the same text to its own local connections.
- */
+import type { BackendContext } from '../backend/backend-context.js';
+
 /** What every message for connections carries: its encoded frame, and how to deliver it. */
 interface PublishedFrame {
   /** The envelope's type, for counting. */
@@ -46,21 +44,25 @@ export interface PublishReport {
    * through a remote broker (a history channel's, on Redis) is not counted.
    */
   readonly delivered: number;
-  /** How many other subscribers the broker handed it to (nodes, for Redis pub/sub); 0 for the in-process broker. */
+  /**
+   * How many other subscribers the broker handed it to (nodes, for Redis pub/sub); 0 for the in-process broker. A
+   * transport that cannot tell answers -1.
+   */
   readonly forwarded: number;
 }
 
 /**
  * Moves published messages to every node that has local interest in them. The embedded default is the in-process
- * {@link LocalBroker}; `nestjs-realtime/redis` provides one for many instances. Provide your own with the
- * `broker` option: it is injected by this class, which is also its token.
+ * {@link LocalBroker}; brokers for many instances extend {@link ClusterBroker}, which owns the routing and the wire
+ * format and leaves a backend only raw publish and subscribe. Provide your own with the `broker` option: it is
+ * injected by this class, which is also its token.
  *
  * Topics: `channel:<name>` and `user:<id>` follow local interest (the module calls `subscribe` when the first local
  * member appears and `unsubscribe` when the last leaves); `all` and `node:<nodeId>` are always delivered.
  */
 export abstract class Broker {
-  /** Starts delivery to this node: from now on, messages for its topics reach `listener`. */
-  abstract start(nodeId: string, listener: BrokerListener): Promise<void>;
+  /** Starts delivery to this node: from now on, messages for its topics reach `context.deliver`. */
+  abstract start(context: BackendContext): Promise<void>;
 
   /**
    * Publishes to every interested node, this one included, and reports where it went. Rejects when the message
@@ -68,7 +70,10 @@ export abstract class Broker {
    */
   abstract publish(message: BrokerMessage): Promise<PublishReport>;
 
-  /** This node has local interest in `topic`. */
+  /**
+   * This node has local interest in `topic`. Resolves once the interest is recorded; while the transport is
+   * reconnecting it is renewed when the transport is back, and a failure of a live transport rejects.
+   */
   abstract subscribe(topic: string): Promise<void>;
 
   /** This node no longer has local interest in `topic`. */
@@ -125,4 +130,15 @@ export function topicOf(message: BrokerMessage): string {
         ? userTopic(message.target.userId)
         : nodeTopic(nodeIdOfConnection(message.target.connectionId));
   }
+}
+
+/** The node a message is only for (a connection's, or a disconnect of one connection), else undefined. */
+export function targetNodeOf(message: BrokerMessage): string | undefined {
+  if (message.kind === 'connection') {
+    return nodeIdOfConnection(message.connectionId);
+  }
+  if (message.kind === 'disconnect' && 'connectionId' in message.target) {
+    return nodeIdOfConnection(message.target.connectionId);
+  }
+  return undefined;
 }

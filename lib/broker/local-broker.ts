@@ -1,3 +1,4 @@
+import type { BackendContext } from '../backend/backend-context.js';
 import { Broker, type BrokerListener, type BrokerMessage, type PublishReport } from './broker.js';
 
 /**
@@ -5,18 +6,18 @@ import { Broker, type BrokerListener, type BrokerMessage, type PublishReport } f
  * because every local member is already known to the node.
  */
 export class LocalBroker extends Broker {
-  #listener: BrokerListener | undefined;
+  #deliver: BrokerListener | undefined;
 
-  start(_nodeId: string, listener: BrokerListener): Promise<void> {
-    this.#listener = listener;
+  start(context: BackendContext): Promise<void> {
+    this.#deliver = context.deliver;
     return Promise.resolve();
   }
 
   publish(message: BrokerMessage): Promise<PublishReport> {
-    if (!this.#listener) {
+    if (!this.#deliver) {
       return Promise.reject(new Error('LocalBroker is not started (the realtime server is not running)'));
     }
-    return Promise.resolve({ delivered: this.#listener(message), forwarded: 0 });
+    return Promise.resolve({ delivered: this.#deliver(message), forwarded: 0 });
   }
 
   subscribe(_topic: string): Promise<void> {
@@ -28,7 +29,7 @@ export class LocalBroker extends Broker {
   }
 
   close(): Promise<void> {
-    this.#listener = undefined;
+    this.#deliver = undefined;
     return Promise.resolve();
   }
 }

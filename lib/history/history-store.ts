@@ -1,3 +1,4 @@
+import type { BackendContext } from '../backend/backend-context.js';
 import type { Broker, PublishReport } from '../broker/broker.js';
 
 /** The bounds of one channel's history, from its `@Channel` options. */
@@ -47,6 +48,16 @@ export interface HistoryDelivery {
   readonly compress?: false;
 }
 
+/** Keeps a message and publishes it to the channel's subscribers on every node in one atomic step. */
+export interface AtomicAppendPublish {
+  appendAndPublish(
+    channel: string,
+    frame: string,
+    limits: HistoryLimits,
+    delivery: HistoryDelivery,
+  ): Promise<KeptMessage>;
+}
+
 /**
  * Keeps the recent messages of channels with `history`, and gives out their offsets: one strictly increasing
  * counter per channel, assigned by the same authority that orders the history, so replay and live delivery agree.
@@ -59,28 +70,18 @@ export abstract class HistoryStore {
    */
   abstract append(channel: string, frame: string, limits: HistoryLimits): Promise<HistoryEntry & HistoryPosition>;
 
+  /** Starts the store (the same lifecycle as every backend: see `BackendContext`). The default does nothing. */
+  start(_context: BackendContext): Promise<void> {
+    return Promise.resolve();
+  }
+
   /**
-   * Keeps a message and publishes it to the channel's subscribers on every node, which must receive a channel's
-   * messages in offset order. The default appends, then publishes through `broker`; a store that shares its server
-   * with the broker (Redis) does both in one atomic step, so that concurrent publishers on several nodes cannot
-   * overtake each other between the two.
+   * The optional capability to keep a message and publish it on `broker`'s own transport in one atomic step, so that
+   * concurrent publishers on several nodes cannot overtake each other between the two (HARD-PARTS.md). Undefined (the
+   * default) when this store cannot do that with this broker: the module then appends, then publishes.
    */
-  async appendAndPublish(
-    channel: string,
-    frame: string,
-    limits: HistoryLimits,
-    delivery: HistoryDelivery,
-    broker: Broker,
-  ): Promise<KeptMessage> {
-    const kept = await this.append(channel, frame, limits);
-    const report = await broker.publish({
-      kind: 'channel',
-      channel,
-      frame: kept.frame,
-      offset: kept.offset,
-      ...delivery,
-    });
-    return { ...kept, delivered: report.delivered };
+  atomicPublisher(_broker: Broker): AtomicAppendPublish | undefined {
+    return undefined;
   }
 
   /** Reads kept messages, oldest first, and the channel's current position. */

@@ -8,13 +8,6 @@ interface MemberEntry {
 /** The embedded presence store: one process's members, in memory. Nothing expires: every node is this one. */
 export class MemoryPresenceStore extends PresenceStore {
   readonly #channels = new Map<string, Map<string, MemberEntry>>();
-  /** Connections per user (anonymous ones under null), for the totals. */
-  readonly #connections = new Map<string | null, number>();
-  #connectionCount = 0;
-
-  start(): Promise<void> {
-    return Promise.resolve();
-  }
 
   add(channel: string, connectionId: string, member: PresenceMember): Promise<boolean> {
     let users = this.#channels.get(channel);
@@ -60,29 +53,6 @@ export class MemoryPresenceStore extends PresenceStore {
     return Promise.resolve(users === undefined ? [] : [...users.values()].map((entry) => entry.member));
   }
 
-  addConnection(_connectionId: string, userId: string | null): Promise<void> {
-    this.#connections.set(userId, (this.#connections.get(userId) ?? 0) + 1);
-    this.#connectionCount++;
-    return Promise.resolve();
-  }
-
-  removeConnection(_connectionId: string, userId: string | null): Promise<void> {
-    const count = this.#connections.get(userId);
-    if (count !== undefined) {
-      if (count > 1) {
-        this.#connections.set(userId, count - 1);
-      } else {
-        this.#connections.delete(userId);
-      }
-      this.#connectionCount--;
-    }
-    return Promise.resolve();
-  }
-
-  countConnections(userId?: string): Promise<number> {
-    return Promise.resolve(userId === undefined ? this.#connectionCount : (this.#connections.get(userId) ?? 0));
-  }
-
   /** Channels with at least one member (for tests and stats). */
   get channelCount(): number {
     return this.#channels.size;
@@ -90,8 +60,6 @@ export class MemoryPresenceStore extends PresenceStore {
 
   close(): Promise<void> {
     this.#channels.clear();
-    this.#connections.clear();
-    this.#connectionCount = 0;
     return Promise.resolve();
   }
 }

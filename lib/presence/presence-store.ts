@@ -1,3 +1,5 @@
+import type { BackendContext } from '../backend/backend-context.js';
+
 /** A member of a presence channel: one user, however many of its connections are in the channel. */
 export interface PresenceMember {
   readonly userId: string;
@@ -19,8 +21,13 @@ export type PresenceExpiryListener = (channel: string, member: PresenceMember) =
  * A store receives info already validated (a plain JSON object within `maxPresenceInfoBytes`).
  */
 export abstract class PresenceStore {
-  /** Starts the store for this node. */
-  abstract start(nodeId: string, onExpired: PresenceExpiryListener): Promise<void>;
+  /**
+   * Starts the store for this node (the same lifecycle as every backend: see `BackendContext`). A store that removes
+   * members by itself reports them to `context.presenceExpired`. The default does nothing.
+   */
+  start(_context: BackendContext): Promise<void> {
+    return Promise.resolve();
+  }
 
   /**
    * Records that a connection of `member.userId` is in `channel`. Resolves to true when it is the user's first
@@ -42,15 +49,6 @@ export abstract class PresenceStore {
 
   /** The channel's members, one per user. */
   abstract members(channel: string): Promise<PresenceMember[]>;
-
-  /** Counts a connection of this node in the cluster-wide totals (`userId` null: anonymous). */
-  abstract addConnection(connectionId: string, userId: string | null): Promise<void>;
-
-  /** Takes a connection out of the totals. */
-  abstract removeConnection(connectionId: string, userId: string | null): Promise<void>;
-
-  /** How many connections the cluster has: all of them, or those of one user (every device, every node). */
-  abstract countConnections(userId?: string): Promise<number>;
 
   /** Stops the store and releases its resources. */
   abstract close(): Promise<void>;

@@ -26,15 +26,10 @@ export class PresenceTracker {
     private readonly hooks: LifecycleHooks,
   ) {}
 
-  start(nodeId: string): Promise<void> {
-    return this.store.start(nodeId, (channel, member) => {
-      this.#announce(ServerFrameType.USER_LEFT, channel, member, undefined);
-    });
-  }
-
-  close(): Promise<void> {
-    return this.store.close();
-  }
+  /** Announces a member the store removed by itself (one of an instance that died): `BackendContext.presenceExpired`. */
+  readonly expired = (channel: string, member: PresenceMember): void => {
+    this.#announce(ServerFrameType.USER_LEFT, channel, member, undefined);
+  };
 
   /**
    * The member a connection makes: its user, with the info `canJoin` returned (when it returned an object) or else
@@ -90,25 +85,6 @@ export class PresenceTracker {
     const frame = encodeEnvelope(presenceUpdateFrame(channel, member, Date.now()));
     await this.broker.publish({ kind: 'channel', channel, type: ServerFrameType.PRESENCE, frame });
     return true;
-  }
-
-  /** Counts a new connection in the cluster-wide totals; a store failure is logged, the connection stays. */
-  connected(connection: Connection): void {
-    this.store.addConnection(connection.id, connection.userId).catch((error: unknown) => {
-      this.#failed(`[${connection.id}] counting the connection failed`, error, connection);
-    });
-  }
-
-  /** Takes a closed connection out of the totals. */
-  disconnected(connection: Connection): void {
-    this.store.removeConnection(connection.id, connection.userId).catch((error: unknown) => {
-      this.#failed(`[${connection.id}] uncounting the connection failed`, error, connection);
-    });
-  }
-
-  /** Connections in the cluster: all, or one user's. */
-  countConnections(userId?: string): Promise<number> {
-    return this.store.countConnections(userId);
   }
 
   members(channel: string): Promise<PresenceMember[]> {

@@ -1,3 +1,5 @@
+import type { BackendContext } from '../backend/backend-context.js';
+
 /** A rate limit: at most `limit` frames per `windowMs`, as a token bucket (bursts up to `limit`). */
 export interface RateLimitRule {
   readonly limit: number;
@@ -16,6 +18,11 @@ export interface RateLimitVerdict {
  * costs no promise.
  */
 export abstract class RateLimitStore {
+  /** Starts the store (the same lifecycle as every backend: see `BackendContext`). The default does nothing. */
+  start(_context: BackendContext): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Takes one token from the bucket `key`, created full on first use. */
   abstract consume(key: string, rule: RateLimitRule): RateLimitVerdict | Promise<RateLimitVerdict>;
 

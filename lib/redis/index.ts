@@ -1,10 +1,13 @@
 import { RedisBroker } from './redis-broker.js';
+import { RedisConnectionCounter } from './redis-connection-counter.js';
 import { RedisConnections } from './redis-connections.js';
 import { RedisHistoryStore } from './redis-history-store.js';
 import { type RedisRealtimeOptions, resolveRedisOptions } from './redis-options.js';
+import { RedisNodeEntries } from './redis-node-entries.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
 
 export { RedisBroker } from './redis-broker.js';
+export { RedisConnectionCounter } from './redis-connection-counter.js';
 export { RedisUnavailableError } from './redis-connections.js';
 export { RedisHistoryStore } from './redis-history-store.js';
 export type { RedisRealtimeOptions } from './redis-options.js';
@@ -15,13 +18,14 @@ export interface RedisRealtime {
   readonly broker: RedisBroker;
   readonly presenceStore: RedisPresenceStore;
   readonly historyStore: RedisHistoryStore;
+  readonly connectionCounter: RedisConnectionCounter;
 }
 
 /**
- * Scale-out on Redis: a broker, a presence store and a history store that share two Redis connections. Several
- * instances with the same Redis (and `keyPrefix`) behave as one realtime server: broadcasts, user messages and
- * disconnects reach every instance, presence and history are cluster-wide. Needs the `ioredis` package, loaded
- * when the app starts. Options are validated here: a bad one throws naming it.
+ * Scale-out on Redis: a broker, a presence store, a history store and a connection counter that share two Redis
+ * connections. Several instances with the same Redis (and `keyPrefix`) behave as one realtime server: broadcasts,
+ * user messages and disconnects reach every instance; presence, history and `maxConnectionsPerUser` are
+ * cluster-wide. Needs the `ioredis` package, loaded when the app starts. Options are validated here: a bad one throws naming it.
  *
  * @example
  * ```ts
@@ -36,9 +40,11 @@ export interface RedisRealtime {
  */
 export function redisRealtime(options: RedisRealtimeOptions = {}): RedisRealtime {
   const connections = new RedisConnections(resolveRedisOptions(options));
+  const entries = new RedisNodeEntries(connections);
   return {
     broker: new RedisBroker(connections),
-    presenceStore: new RedisPresenceStore(connections),
+    presenceStore: new RedisPresenceStore(entries),
     historyStore: new RedisHistoryStore(connections),
+    connectionCounter: new RedisConnectionCounter(entries),
   };
 }

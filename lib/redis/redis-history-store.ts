@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { type Broker, channelTopic } from '../broker/broker.js';
 import {
-  type HistoryDelivery,
+  type AtomicAppendPublish,
   type HistoryEntry,
   type HistoryLimits,
   type HistoryPage,
   type HistoryPosition,
   type HistoryQuery,
   HistoryStore,
-  type KeptMessage,
 } from '../history/history-store.js';
-import { historyHeader } from './broker-wire.js';
+import { historyHeader } from '../broker/broker-wire.js';
 import { RedisBroker } from './redis-broker.js';
 import type { RedisConnections } from './redis-connections.js';
 
@@ -24,7 +23,8 @@ import type { RedisConnections } from './redis-connections.js';
  * Made by `redisRealtime()`.
  */
 export class RedisHistoryStore extends HistoryStore {
-  #acquired: Promise<void> | undefined;
+  #started = false;
+  #atomic: AtomicAppendPublish | undefined;
 
   /** @internal */
   constructor(private readonly connections: RedisConnections) {
@@ -35,23 +35,26 @@ export class RedisHistoryStore extends HistoryStore {
     return this.#append(channel, frame, limits, []);
   }
 
-  override async appendAndPublish(
-    channel: string,
-    frame: string,
-    limits: HistoryLimits,
-    delivery: HistoryDelivery,
-    broker: Broker,
-  ): Promise<KeptMessage> {
+  override async start(): Promise<void> {
+    await this.connections.acquire();
+    this.#started = true;
+  }
+
+  /** With the `RedisBroker` of the same `redisRealtime()`: the append script publishes too. */
+  override atomicPublisher(broker: Broker): AtomicAppendPublish | undefined {
     if (!(broker instanceof RedisBroker) || broker.connections !== this.connections) {
-      return super.appendAndPublish(channel, frame, limits, delivery, broker);
+      return undefined;
     }
-    const route = [this.connections.keyPrefix + channelTopic(channel), historyHeader(channel, delivery)];
-    // Every node, this one included, gets it through Redis, after the publish resolved.
-    return { ...(await this.#append(channel, frame, limits, route)), delivered: 0 };
+    return (this.#atomic ??= {
+      appendAndPublish: async (channel, frame, limits, delivery) => {
+        const route = [this.connections.keyPrefix + channelTopic(channel), historyHeader(channel, delivery)];
+        // Every node, this one included, gets it through Redis, after the publish resolved.
+        return { ...(await this.#append(channel, frame, limits, route)), delivered: 0 };
+      },
+    });
   }
 
   async read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage> {
-    await this.#acquire();
     const prefix = this.connections.keyPrefix;
     const reply = await this.connections.run('reading history', (redis) =>
       redis.realtimeHistoryRead(prefix, channel, query.since ?? '', query.limit, limits.ttlMs ?? '', newEpoch()),
@@ -64,9 +67,8 @@ export class RedisHistoryStore extends HistoryStore {
   }
 
   async close(): Promise<void> {
-    const acquired = this.#acquired;
-    this.#acquired = undefined;
-    if (acquired !== undefined && (await acquired.then(() => true).catch(() => false))) {
+    if (this.#started) {
+      this.#started = false;
       await this.connections.release();
     }
   }
@@ -77,22 +79,12 @@ export class RedisHistoryStore extends HistoryStore {
     limits: HistoryLimits,
     route: string[],
   ): Promise<HistoryEntry & HistoryPosition> {
-    await this.#acquire();
     const prefix = this.connections.keyPrefix;
     const what = route.length > 0 ? 'the message was neither kept nor delivered' : 'the message was not kept';
     const [epoch, offset, kept] = await this.connections.run(what, (redis) =>
       redis.realtimeHistoryAppend(prefix, channel, frame, limits.size, limits.ttlMs ?? '', newEpoch(), ...route),
     );
     return { epoch, offset: Number(offset), frame: kept };
-  }
-
-  /** The history store has no `start`: it joins the shared connections on first use. */
-  #acquire(): Promise<void> {
-    const acquired = (this.#acquired ??= this.connections.acquire());
-    return acquired.catch((error: unknown) => {
-      this.#acquired = undefined;
-      throw error;
-    });
   }
 }
 

@@ -65,8 +65,15 @@ local function flatten(left)
 end
 `;
 
-/** ARGV: prefix, ttl, node, scope, connection, user, info. Returns 1 when the user just became a member. */
+/**
+ * ARGV: prefix, ttl, node, scope, connection, user, info, limit or "". Returns 1 when the user just became a member,
+ * 0 when it was one already, -1 (recording nothing) when the user has `limit` connections in the scope already.
+ */
 const PRESENCE_ADD = `${PRESENCE_LIB}
+if ARGV[8] ~= '' and tonumber(redis.call('HGET', scope_key(ARGV[4], 'users'), ARGV[6]) or 0) >= tonumber(ARGV[8])
+  and redis.call('HEXISTS', scope_key(ARGV[4], 'conns'), ARGV[5]) == 0 then
+  return -1
+end
 redis.call('ZADD', P .. 'nodes', 'NX', now_ms(), ARGV[3])
 redis.call('PEXPIRE', P .. 'nodes', TTL)
 return add_entry(ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) and 1 or 0
@@ -249,7 +256,7 @@ type Script<Result> = (...args: (string | number)[]) => Promise<Result>;
 
 /** The scripts as commands on the command connection (ioredis `defineCommand`, EVALSHA with a fallback). */
 export interface RedisScripts {
-  realtimePresenceAdd: Script<0 | 1>;
+  realtimePresenceAdd: Script<-1 | 0 | 1>;
   realtimePresenceRemove: Script<[string, string] | null>;
   realtimePresenceSetInfo: Script<0 | 1>;
   realtimePresenceHeartbeat: Script<0 | 1>;

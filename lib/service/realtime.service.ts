@@ -15,7 +15,9 @@ import { CloseCode, isSendableCloseCode } from '../protocol/error-codes.js';
 import { isValidChannelName, isValidName } from '../protocol/limits.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
-import { RealtimeServer } from '../server/realtime-server.js';
+import { RealtimeEndpoint } from '../server/realtime-endpoint.js';
+import { keepAndPublish } from '../history/keep-and-publish.js';
+import { ConnectionCounter } from '../connection/connection-counter.js';
 import { FailureCode, RealtimeBrokerError } from '../errors/realtime-failure.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { EnvelopeFactory, type RealtimeMessage } from './envelope-factory.js';
@@ -106,7 +108,8 @@ export class RealtimeService implements OnModuleDestroy {
     private readonly history: HistoryStore,
     private readonly counters: RealtimeStats,
     private readonly envelopes: EnvelopeFactory,
-    private readonly server: RealtimeServer,
+    private readonly server: RealtimeEndpoint,
+    private readonly counter: ConnectionCounter,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
     private readonly hooks: LifecycleHooks,
     private readonly users: UserSender,
@@ -173,7 +176,7 @@ export class RealtimeService implements OnModuleDestroy {
       return { envelope, delivered: report.delivered };
     }
     const delivery = { type, except, compress };
-    const kept = await this.history.appendAndPublish(channel, frame, history, delivery, this.broker);
+    const kept = await keepAndPublish(this.history, this.broker, channel, frame, history, delivery);
     return { envelope: { ...envelope, offset: kept.offset }, delivered: kept.delivered };
   }
 
@@ -289,7 +292,7 @@ export class RealtimeService implements OnModuleDestroy {
     if (userId !== undefined) {
       requireString('userId', userId);
     }
-    return this.presence.countConnections(userId);
+    return this.counter.count(userId);
   }
 
   /**

@@ -33,9 +33,13 @@ export function describeBroker(name: string, open: () => Promise<BrokerBackend>)
       nodes = [];
       for (const [index, broker] of backend.brokers.entries()) {
         const node: Node = { id: `node${index}`, broker, received: new EventLog() };
-        await broker.start(node.id, (message) => {
-          node.received.push(message);
-          return WRITTEN_PER_NODE;
+        await broker.start({
+          nodeId: node.id,
+          deliver: (message) => {
+            node.received.push(message);
+            return WRITTEN_PER_NODE;
+          },
+          presenceExpired: () => undefined,
         });
         await broker.subscribe('all');
         await broker.subscribe(`node:${node.id}`);

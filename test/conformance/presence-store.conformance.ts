@@ -82,20 +82,6 @@ export function describePresenceStore(name: string, open: () => Promise<Presence
       expect(await b.members('one')).toEqual([alice]);
       expect(await a.members('two')).toEqual([bob]);
     });
-
-    it('counts connections in total and per user on every node, anonymous ones in the total only', async () => {
-      await a.addConnection('n1.c1', 'alice');
-      await b.addConnection('n2.c1', 'alice');
-      await b.addConnection('n2.c2', 'bob');
-      await a.addConnection('n1.c2', null);
-      expect(await a.countConnections()).toBe(4);
-      expect(await b.countConnections('alice')).toBe(2);
-      expect(await a.countConnections('carol')).toBe(0);
-      await a.removeConnection('n1.c1', 'alice');
-      await a.removeConnection('n1.c2', null);
-      expect(await b.countConnections()).toBe(2);
-      expect(await b.countConnections('alice')).toBe(1);
-    });
   });
 }
 

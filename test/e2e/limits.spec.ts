@@ -16,7 +16,9 @@ import {
 import { type TestApp, appAroundSuite } from '../support/create-app.js';
 import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
+import { redisInstancesAroundSuite } from '../support/suites.js';
 import { type ConnectOptions, TestClient } from '../support/test-client.js';
+import { waitUntil } from '../support/wait-until.js';
 
 @Channel('room:{id}')
 class RoomChannel {}
@@ -175,6 +177,26 @@ describe('connection caps', () => {
       await connect(app.url, 'bob');
       await leave(phone);
       await connect(app.url, 'alice');
+    });
+  });
+
+  describe('per user, across instances on one Redis', () => {
+    const suite = redisInstancesAroundSuite(2, { authenticate: tokenIsUserId, maxConnectionsPerUser: 2 }, []);
+
+    it('holds maxConnectionsPerUser for the whole cluster, and admits again once a connection closed', async () => {
+      const phone = await suite.connect(0, 'alice');
+      await suite.connect(1, 'alice');
+      for (const instance of [0, 1]) {
+        expect(await TestClient.refusal(suite.instance(instance).url, { token: 'alice' })).toMatchObject({
+          status: 429,
+          body: { message: 'Too many connections for this user' },
+        });
+      }
+      await suite.connect(1, 'bob');
+      await phone.close();
+      // The count leaves Redis as the connection's cleanup ends, just after the client saw the close.
+      expect(await waitUntil(async () => (await suite.realtime(1).countConnections('alice')) === 1, 5000)).toBe(true);
+      await suite.connect(1, 'alice');
     });
   });
 

@@ -10,95 +10,58 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { type PerMessageDeflateOptions, type WebSocket, WebSocketServer } from 'ws';
-import { ALL_TOPIC, Broker, nodeTopic, userTopic } from '../broker/broker.js';
-import { ChannelMembership } from '../channels/channel-membership.js';
-import { Connection, type ConnectionIdentity, type OutboundPolicy } from '../connection/connection.js';
-import { metadataLimitsOf } from '../connection/connection-metadata.js';
-import { ConnectionRegistry } from '../connection/connection-registry.js';
-import { LocalDelivery } from '../connection/local-delivery.js';
-import { PREBUILT_FRAMES } from '../connection/outbound-frame.js';
-import { WriteCoalescer } from '../connection/write-coalescer.js';
-import { HistoryStore } from '../history/history-store.js';
-import { RealtimeStats } from '../operations/realtime-stats.js';
-import { PresenceTracker } from '../presence/presence-tracker.js';
-import { RateLimitStore } from '../protection/rate-limit-store.js';
+import { type PerMessageDeflateOptions, WebSocketServer } from 'ws';
 import {
   FailureCode,
   RealtimeAuthError,
-  RealtimeBrokerError,
   RealtimeConnectionError,
   RealtimeRateLimitError,
 } from '../errors/realtime-failure.js';
 import { codeOfStatus } from '../exceptions/exception-mapper.js';
-import { CloseCode } from '../protocol/error-codes.js';
-import { welcomeFrame } from '../protocol/frames.js';
+import { RealtimeStats } from '../operations/realtime-stats.js';
 import { SUBPROTOCOL, SUBPROTOCOL_MSGPACK } from '../protocol/message-types.js';
 import { JSON_FORMAT, type WireFormat } from '../protocol/wire-format.js';
-import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
+import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
-import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
-import { Admission, type Refusal } from './admission.js';
+import type { Refusal } from './admission.js';
 import { clientAddress } from './client-address.js';
-import { type AuthRefusal, HandshakeAuthenticator } from './handshake-authenticator.js';
+import { ConnectionLifecycle } from './connection-lifecycle.js';
+import type { AuthRefusal } from './handshake-authenticator.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
-import { Heartbeat } from './heartbeat.js';
-import { rejectHandshake } from './reject-handshake.js';
+import { type Admitted, HandshakeGate } from './handshake-gate.js';
 import { loadMsgpackFormat } from './load-msgpack.js';
+import { RealtimeNode } from './realtime-node.js';
+import { rejectHandshake } from './reject-handshake.js';
 import { interceptUpgrades } from './upgrade-interceptor.js';
 
 /**
- * The WebSocket endpoint: takes upgrades on the app's HTTP server (or its own port), authenticates them, turns
- * sockets into connections, and drains them on shutdown.
+ * The WebSocket endpoint: takes upgrades on the app's HTTP server (or its own port), puts each through the
+ * {@link HandshakeGate} within the handshake timeout, answers refusals, hands accepted sockets to the
+ * {@link ConnectionLifecycle}; at bootstrap it starts the {@link RealtimeNode} first, at shutdown it drains, then
+ * closes the node.
  */
 @Injectable()
-export class RealtimeServer implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly #logger = new Logger('RealtimeModule');
   readonly #wss: WebSocketServer;
   #httpServer: Server | undefined;
   #ownsHttpServer = false;
   #detachUpgrades: (() => void) | undefined;
-  #heartbeat: Heartbeat | undefined;
   #accepting = false;
-  #connectionSequence = 0;
   #handshakes: HandshakeDeadlines | undefined;
-  #drained: (() => void) | undefined;
-  readonly #admission: Admission;
   /** The MessagePack format, loaded at bootstrap with the `msgpack` option. */
   #msgpack: WireFormat | undefined;
-  readonly #outbound: OutboundPolicy;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
-    @Inject(NODE_ID) private readonly nodeId: string,
     private readonly httpAdapterHost: HttpAdapterHost,
-    private readonly registry: ConnectionRegistry,
-    private readonly broker: Broker,
-    private readonly delivery: LocalDelivery,
-    private readonly authenticator: HandshakeAuthenticator,
-    private readonly inbound: InboundDispatcher,
-    private readonly membership: ChannelMembership,
+    private readonly node: RealtimeNode,
+    private readonly gate: HandshakeGate,
+    private readonly lifecycle: ConnectionLifecycle,
     private readonly hooks: LifecycleHooks,
-    private readonly presence: PresenceTracker,
-    private readonly history: HistoryStore,
-    private readonly rateLimits: RateLimitStore,
     private readonly stats: RealtimeStats,
   ) {
-    this.#admission = new Admission(options);
-    this.#outbound = {
-      metadata: metadataLimitsOf(options),
-      maxBufferedBytes: options.backpressure.maxBufferedBytes,
-      maxBufferedMessages: options.backpressure.maxBufferedMessages,
-      closeReason: options.backpressure.closeReason,
-      closeGraceMs: options.backpressure.closeGraceMs,
-      drop: options.backpressure.policy === 'drop',
-      volatileBufferedBytes: options.backpressure.volatileBufferedBytes,
-      prebuiltFrames: PREBUILT_FRAMES && !options.perMessageDeflate,
-      coalescer: new WriteCoalescer(),
-      stats,
-      report: (make) => hooks.report(make),
-    };
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -131,10 +94,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     if (this.options.msgpack) {
       this.#msgpack = await loadMsgpackFormat();
     }
-    await this.broker.start(this.nodeId, this.delivery.deliver);
-    await this.presence.start(this.nodeId);
-    await this.broker.subscribe(ALL_TOPIC);
-    await this.broker.subscribe(nodeTopic(this.nodeId));
+    await this.node.start();
     this.#httpServer = await this.#resolveHttpServer();
     this.#detachUpgrades = interceptUpgrades(this.#httpServer, this.options.path, (request, socket, head) => {
       this.#handleUpgrade(request, socket, head).catch((error: unknown) => {
@@ -142,12 +102,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         socket.destroy();
       });
     });
-    this.#heartbeat = new Heartbeat(
-      this.registry,
-      this.hooks,
-      this.options.heartbeatIntervalMs,
-      this.options.heartbeatTimeoutMs,
-    );
+    this.lifecycle.start();
     this.#handshakes = new HandshakeDeadlines(this.options.handshakeTimeoutMs, (socket) => {
       this.#logger.warn(`Handshake timed out after ${this.options.handshakeTimeoutMs} ms (authentication too slow)`);
       this.#refuse(socket, undefined, {
@@ -159,7 +114,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.#accepting = true;
     const where = this.#ownsHttpServer ? `port ${this.address()?.port}` : 'the application HTTP server';
     this.#logger.log(`Realtime endpoint ${this.options.path} on ${where}`);
-    if (this.authenticator.anonymous) {
+    if (this.gate.anonymous) {
       this.#logger.warn('No "authenticate" option: every realtime connection is anonymous. Set one to identify users.');
     }
   }
@@ -170,32 +125,15 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       return;
     }
     this.#accepting = false;
-    this.#heartbeat?.stop();
     this.#handshakes?.stop();
-    if (this.registry.size > 0) {
-      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
-      for (const connection of this.registry.all()) {
-        connection.close(CloseCode.GOING_AWAY, 'Server shutting down');
-      }
-      await within(drained, this.options.drainTimeoutMs);
-      for (const connection of this.registry.all()) {
-        connection.terminate();
-      }
-      // Cut sockets close at once, but their cleanup is async (leaving channels through the broker): bound it too,
-      // so app.close() never hangs on a stalled broker.
-      await within(drained, this.options.drainTimeoutMs);
-    }
+    await this.lifecycle.drain();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.beforeApplicationShutdown();
     this.#detachUpgrades?.();
     this.#detachUpgrades = undefined;
-    // Presence first: a store that takes this node's members out announces their leaves through the broker.
-    await this.presence.close();
-    await this.broker.close();
-    await this.history.close();
-    await this.rateLimits.close();
+    await this.node.close();
     if (this.#ownsHttpServer && this.#httpServer) {
       const server = this.#httpServer;
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -240,7 +178,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       });
       return;
     }
-    const admitted = this.#admission.admit(request, address);
+    const admitted = this.gate.admit(request, address);
     if (typeof admitted !== 'function') {
       this.#logger.debug(`Handshake from ${address} refused: ${admitted.message}`);
       this.#refuse(socket, address, admitted);
@@ -253,42 +191,48 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     socket.on('error', ignoreError);
     const handshakes = this.#handshakes!;
     handshakes.start(socket, Date.now());
-    let identity: ConnectionIdentity | AuthRefusal;
+    let verdict: Awaited<ReturnType<HandshakeGate['authorize']>>;
     let expired: boolean;
     try {
-      identity = await this.authenticator.authenticate(request);
+      verdict = await this.gate.authorize(request);
     } finally {
       expired = !handshakes.finish(socket);
     }
-    if (expired) {
+    if (expired || !this.#accepting || socket.destroyed) {
       // Answered 408 already, or cut on shutdown.
-      return;
-    }
-    if (!this.#accepting || socket.destroyed) {
+      if (verdict.kind === 'accepted') {
+        this.gate.uncount(verdict.connectionId, verdict.identity.userId);
+      }
       socket.destroy();
       return;
     }
-    if ('status' in identity) {
-      this.#refuseUnauthenticated(request, socket, head, address, identity, ignoreError);
+    if (verdict.kind === 'unauthenticated') {
+      this.#refuseUnauthenticated(request, socket, head, address, verdict.refusal, ignoreError);
       return;
     }
-    const perUser = this.options.maxConnectionsPerUser;
-    if (identity.userId !== null && perUser > 0 && this.registry.ofUser(identity.userId).size >= perUser) {
-      this.#logger.debug(`Handshake of user "${identity.userId}" refused: ${perUser} connections already`);
-      this.#refuse(socket, address, {
-        status: 429,
-        message: 'Too many connections for this user',
-        code: FailureCode.TOO_MANY_CONNECTIONS,
-      });
+    if (verdict.kind === 'refused') {
+      this.#refuse(socket, address, verdict.refusal);
       return;
     }
     socket.off('error', ignoreError);
-    const accepted = identity;
+    this.#upgrade(request, socket, head, address, verdict);
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, address: string, admitted: Admitted): void {
+    let accepted = false;
+    // ws refuses a bad upgrade by ending the socket: the connection it was counted for never starts.
+    socket.once('close', () => {
+      if (!accepted) {
+        this.gate.uncount(admitted.connectionId, admitted.identity.userId);
+      }
+    });
     // The 101 answer and the welcome frame leave in one write (one syscall, one segment) instead of two. ws ends or
     // destroys the socket when it refuses the upgrade, which uncorks it.
     socket.cork();
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#accept(ws, address, accepted);
+      accepted = true;
+      const format = ws.protocol === SUBPROTOCOL_MSGPACK && this.#msgpack !== undefined ? this.#msgpack : JSON_FORMAT;
+      this.lifecycle.accept(ws, address, admitted, format);
       socket.uncork();
     });
   }
@@ -339,70 +283,6 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         : new RealtimeConnectionError(refusal.code, message, context);
     });
   }
-
-  #accept(socket: WebSocket, remoteAddress: string, identity: ConnectionIdentity): void {
-    const id = `${this.nodeId}.${(++this.#connectionSequence).toString(36)}`;
-    const format = socket.protocol === SUBPROTOCOL_MSGPACK && this.#msgpack !== undefined ? this.#msgpack : JSON_FORMAT;
-    const connection = new Connection(id, socket, identity, remoteAddress, this.#outbound, format);
-    if (this.registry.add(connection) && connection.userId !== null) {
-      this.#watch(userTopic(connection.userId));
-    }
-    this.presence.connected(connection);
-    socket.on('message', (data, isBinary) => {
-      connection.markSeen(Date.now());
-      this.inbound.receive(connection, data, isBinary);
-    });
-    socket.on('pong', () => {
-      connection.pong(Date.now());
-    });
-    socket.on('error', (error) => {
-      this.#logger.debug(`[${connection.id}] socket error: ${error.message}`);
-    });
-    socket.once('close', (code, reason) => {
-      void this.#release(connection, code, reason.toString());
-    });
-    connection.sendEnvelope(
-      welcomeFrame(
-        { connectionId: id, userId: connection.userId, heartbeatMs: this.options.heartbeatIntervalMs },
-        Date.now(),
-      ),
-    );
-    this.hooks.connected(connection);
-  }
-
-  async #release(connection: Connection, code: number, reason: string): Promise<void> {
-    connection.markClosed();
-    try {
-      await this.membership.leaveAll(connection);
-    } catch (error) {
-      this.#logger.error(`[${connection.id}] leaving channels failed`, (error as Error)?.stack);
-    }
-    this.presence.disconnected(connection);
-    if (this.registry.remove(connection) && connection.userId !== null) {
-      this.#unwatch(userTopic(connection.userId));
-    }
-    if (this.registry.size === 0) {
-      this.#drained?.();
-    }
-    await this.hooks.disconnected(connection, { code, reason });
-  }
-
-  #watch(topic: string): void {
-    this.broker
-      .subscribe(topic)
-      .catch((error: unknown) => this.#brokerFailed(`Broker subscription to ${topic}`, error));
-  }
-
-  #unwatch(topic: string): void {
-    this.broker
-      .unsubscribe(topic)
-      .catch((error: unknown) => this.#brokerFailed(`Broker unsubscription from ${topic}`, error));
-  }
-
-  #brokerFailed(what: string, error: unknown): void {
-    this.#logger.error(`${what} failed`, (error as Error)?.stack);
-    this.hooks.report(() => new RealtimeBrokerError(FailureCode.BROKER_FAILED, `${what} failed`, { cause: error }));
-  }
 }
 
 /** ws's permessage-deflate options for ours (false: off). */
@@ -418,15 +298,4 @@ function wsDeflateOptions(deflate: ResolvedRealtimeOptions['perMessageDeflate'])
     serverNoContextTakeover: !deflate.contextTakeover,
     clientNoContextTakeover: !deflate.contextTakeover,
   };
-}
-
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
