@@ -18,6 +18,7 @@ import { RealtimeMetricsInterceptor } from './operations/realtime-metrics.interc
 import { RealtimeStats } from './operations/realtime-stats.js';
 import { FrameRateLimiter } from './protection/frame-rate-limiter.js';
 import { MemoryRateLimitStore } from './protection/memory-rate-limit-store.js';
+import { RateLimitBudget } from './protection/rate-limit-budget.js';
 import { RateLimitGuard } from './protection/rate-limit.guard.js';
 import { RateLimitStore } from './protection/rate-limit-store.js';
 import { ConnectionCounter } from './connection/connection-counter.js';
@@ -95,6 +96,7 @@ const providers: Provider[] = [
   WhisperRelay,
   PresenceTracker,
   FrameRateLimiter,
+  RateLimitBudget,
   RealtimeStats,
   RealtimeMetricsInterceptor,
   RateLimitGuard,
@@ -139,6 +141,8 @@ const providers: Provider[] = [
     HistoryStore,
     ConnectionCounter,
     RateLimitStore,
+    // What RateLimitGuard needs where @RateLimit applies it (an app's module): internal, not in the package's exports.
+    RateLimitBudget,
     RateLimitGuard,
     RealtimeStats,
     RealtimeMetricsInterceptor,

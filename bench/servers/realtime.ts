@@ -13,7 +13,7 @@ import {
   OnMessage,
   Payload,
   type RealtimeAuthenticator,
-  type RealtimeClient,
+  type RealtimeConnection,
   type RealtimeIdentity,
   RealtimeModule,
   RealtimeService,
@@ -41,7 +41,7 @@ class JwtAuthenticator implements RealtimeAuthenticator {
 @Injectable()
 class SignedInGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    return context.switchToWs().getClient<RealtimeClient>().userId !== null;
+    return context.switchToWs().getClient<RealtimeConnection>().userId !== null;
   }
 }
 
@@ -49,14 +49,14 @@ class SignedInGuard implements CanActivate {
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 
-  canJoin(client: RealtimeClient): boolean {
+  canJoin(client: RealtimeConnection): boolean {
     return client.userId !== null;
   }
 
   @OnMessage('chat:group')
   async send(
     @Payload() message: ChatMessage,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined }> {
     const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { ResolvedChannelOptions } from './channel-options.js';
 import type { ChannelPattern } from './channel-pattern.js';
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 import type { InboundFrame } from '../protocol/envelope.js';
 
 /** What handlers and join checks get besides the client and the payload (the third argument of the pipeline). */
@@ -13,7 +13,7 @@ export interface MessageContext {
 
 /** Runs a channel class's guards and `canJoin`; resolves to whether the join is allowed. */
 export type JoinCheck = (
-  client: RealtimeClient,
+  client: RealtimeConnection,
   params: MessageContext['params'],
   context: MessageContext,
 ) => Promise<unknown>;
@@ -36,13 +36,13 @@ export type WhisperVerdict = boolean | void | undefined | { readonly event?: str
  *
  * @example
  * ```ts
- * onWhisper(client: RealtimeClient, whisper: Whisper): WhisperVerdict {
+ * onWhisper(client: RealtimeConnection, whisper: Whisper): WhisperVerdict {
  *   return whisper.event === 'typing' || whisper.event === 'read';
  * }
  * ```
  */
 export interface OnWhisper {
-  onWhisper(client: RealtimeClient, whisper: Whisper): WhisperVerdict | Promise<WhisperVerdict>;
+  onWhisper(client: RealtimeConnection, whisper: Whisper): WhisperVerdict | Promise<WhisperVerdict>;
 }
 
 /** A `@Channel` class with a pattern: what clients may subscribe to, how joins are authorized, what it offers. */

@@ -52,7 +52,11 @@ export class ControlFrames {
     }
     let allowed: unknown;
     try {
-      allowed = await match.definition.checkJoin(connection, match.params, { frame, channel, params: match.params });
+      allowed = await match.definition.checkJoin(connection.view, match.params, {
+        frame,
+        channel,
+        params: match.params,
+      });
     } catch (exception) {
       this.errors.fail(connection, exception, id, `${match.definition.classRef.name} join check`);
       return;

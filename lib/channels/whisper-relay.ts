@@ -43,7 +43,7 @@ export class WhisperRelay {
     if (definition.filterWhisper !== undefined) {
       let verdict: WhisperVerdict;
       try {
-        verdict = await definition.filterWhisper(connection, whisper);
+        verdict = await definition.filterWhisper(connection.view, whisper);
       } catch (exception) {
         this.errors.fail(connection, exception, frame.id, `${definition.classRef.name}.onWhisper`, 'whisper');
         return;

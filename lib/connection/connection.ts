@@ -1,13 +1,15 @@
 import { type RawData, WebSocket } from 'ws';
 import type { ChannelBinding } from '../channels/channel-definition.js';
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 import type { RealtimeStats } from '../operations/realtime-stats.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import type { WireFormat } from '../protocol/wire-format.js';
-import { type FrameSender, type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
+import { type FrameSender, idleFrameSender } from '../internals/ws-internals.js';
+import { type OutboundFrame, encodeFrame, frameBytes, packedFrameBytes } from './outbound-frame.js';
 import { FailureCode, type RealtimeFailure, RealtimeConnectionError } from '../errors/realtime-failure.js';
 import { CloseCode } from '../protocol/error-codes.js';
 import { type MetadataLimits, patchMetadata } from './connection-metadata.js';
+import { ConnectionView } from './connection-view.js';
 import type { WriteCoalescer } from './write-coalescer.js';
 
 /** A frame that arrived while an earlier one of the same connection was still being handled. */
@@ -61,7 +63,7 @@ export interface OutboundPolicy {
 }
 
 /** One WebSocket connection: who it is, which channels it is in, and how to write to it. */
-export class Connection implements RealtimeClient {
+export class Connection implements RealtimeConnection {
   readonly userId: string | null;
   readonly info: Readonly<Record<string, unknown>>;
   #metadata: Readonly<Record<string, unknown>>;
@@ -98,6 +100,8 @@ export class Connection implements RealtimeClient {
   /** When the last unanswered heartbeat ping left, and the round trip the last pong measured. */
   #pingSentAt: number | undefined;
   #rttMs: number | undefined;
+  /** What user code gets of this connection (handlers, guards, hooks, `RealtimeService`): read-only. */
+  readonly view: RealtimeConnection = new ConnectionView(this);
 
   constructor(
     readonly id: string,
@@ -378,8 +382,7 @@ export class Connection implements RealtimeClient {
     if (!this.outbound.prebuiltFrames) {
       return undefined;
     }
-    const sender = (this.#socket as unknown as { _sender?: FrameSender })._sender;
-    return sender?._state === 0 ? sender : undefined;
+    return idleFrameSender(this.#socket);
   }
 
   #writable(): boolean {
@@ -398,7 +401,7 @@ export class Connection implements RealtimeClient {
       return new RealtimeConnectionError(
         FailureCode.SLOW_CONSUMER,
         `More than ${bound} queued: closed as a slow consumer`,
-        { client: this, closeCode: CloseCode.SLOW_CONSUMER },
+        { client: this.view, closeCode: CloseCode.SLOW_CONSUMER },
       );
     });
   }

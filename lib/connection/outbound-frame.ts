@@ -1,6 +1,3 @@
-import * as ws from 'ws';
-import type { CorkableSocket } from './write-coalescer.js';
-
 /**
  * A published message on its way to local connections: the encoded text (the internal form: JSON, or JSON and
  * base64 bytes after a newline), and, each made once on first use, what every connection of a wire format gets as
@@ -23,20 +20,6 @@ export interface OutboundFrame {
 export function outboundFrame(text: string, compress = true): OutboundFrame {
   return { text, compress, data: undefined, bytes: undefined, packed: undefined, packedBytes: undefined };
 }
-
-/** The part of ws's sender a pre-built frame is written through: semi-internal, so feature-detected. */
-export interface FrameSender {
-  /** 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct write would overtake. */
-  readonly _state: number;
-  /** The net socket it writes to. */
-  readonly _socket: CorkableSocket;
-  sendFrame(list: Buffer[], cb?: () => void): void;
-}
-
-/** Whether this `ws` writes pre-built frames (ESM exposes its sender as the named export `Sender`). */
-export const PREBUILT_FRAMES =
-  typeof (ws as unknown as { Sender?: { prototype?: Partial<FrameSender> } }).Sender?.prototype?.sendFrame ===
-  'function';
 
 /** The frame of a message's data (JSON text or binary), given the data; built on first call and kept. */
 export function frameBytes(frame: OutboundFrame, data: string | Buffer): Buffer {

@@ -1,8 +1,4 @@
-/** The net socket under a WebSocket: what a burst is corked on. */
-export interface CorkableSocket {
-  cork(): void;
-  uncork(): void;
-}
+import type { CorkableSocket } from '../internals/ws-internals.js';
 
 /**
  * Turns bursts into fewer writes. An event-loop turn ends with a `setImmediate`. The first frame a socket gets in a

@@ -21,7 +21,7 @@ export interface ChannelMetadata {
  * ```ts
  * @Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
  * export class RoomChannel {
- *   canJoin(client: RealtimeClient, params: { roomId: string }) {
+ *   canJoin(client: RealtimeConnection, params: { roomId: string }) {
  *     return client.userId !== null;
  *   }
  * }

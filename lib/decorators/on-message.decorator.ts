@@ -12,7 +12,7 @@ const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(ControlType));
  * @example
  * ```ts
  * @OnMessage('chat:group')
- * send(@Payload() message: ChatMessageDto, @ConnectedClient() client: RealtimeClient) { ... }
+ * send(@Payload() message: ChatMessageDto, @ConnectedClient() client: RealtimeConnection) { ... }
  * ```
  */
 export function OnMessage(type: string): MethodDecorator {

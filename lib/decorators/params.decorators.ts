@@ -24,7 +24,7 @@ export function Payload(...args: unknown[]): ParameterDecorator {
   return (MessageBody as (...args: unknown[]) => ParameterDecorator)(...args);
 }
 
-/** The `RealtimeClient` that sent the frame. Same as Nest's `@ConnectedSocket()`. */
+/** The `RealtimeConnection` that sent the frame. Same as Nest's `@ConnectedSocket()`. */
 export function ConnectedClient(): ParameterDecorator {
   return ConnectedSocket();
 }

@@ -1,4 +1,4 @@
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 
 /**
  * Codes of refusals and failures that are not `error` frames (those carry an `ErrorCode`): handshakes refused by
@@ -35,7 +35,7 @@ export type FailureKind = 'auth' | 'rate_limit' | 'connection' | 'whisper' | 'me
 /** Where a failure happened, as much as is known. */
 export interface FailureContext {
   /** The connection, once there is one (never for a refused handshake). */
-  readonly client?: RealtimeClient;
+  readonly client?: RealtimeConnection;
   /** Refused handshakes: the HTTP status of the answer. */
   readonly status?: number;
   /** Closed connections: the WebSocket close code. */
@@ -53,7 +53,7 @@ export interface FailureContext {
  */
 export abstract class RealtimeFailure extends Error {
   abstract readonly kind: FailureKind;
-  readonly client: RealtimeClient | undefined;
+  readonly client: RealtimeConnection | undefined;
   readonly status: number | undefined;
   readonly closeCode: number | undefined;
   readonly remoteAddress: string | undefined;

@@ -57,7 +57,7 @@ export class ErrorResponder {
     this.#logger.debug(`[${connection.id}] refused a frame: ${error.code} ${error.message}`);
     connection.sendEnvelope(errorFrame(error, replyTo));
     this.hooks.report(() => {
-      const context: FailureContext = { client: connection, cause };
+      const context: FailureContext = { client: connection.view, cause };
       if (error.code === ErrorCode.RATE_LIMITED) {
         return new RealtimeRateLimitError(error.code, error.message, context);
       }

@@ -1,3 +1,3 @@
 export type * from './authenticator.interface.js';
 export type * from './lifecycle.interface.js';
-export type * from './realtime-client.interface.js';
+export type * from './realtime-connection.interface.js';

@@ -1,5 +1,5 @@
 import type { RealtimeFailure } from '../errors/realtime-failure.js';
-import type { RealtimeClient } from './realtime-client.interface.js';
+import type { RealtimeConnection } from './realtime-connection.interface.js';
 
 /**
  * Implemented by any provider: called after a connection is established and welcomed. A hook that throws closes the
@@ -8,7 +8,7 @@ import type { RealtimeClient } from './realtime-client.interface.js';
  * `FORBIDDEN` or `RATE_LIMITED` with 4401, 4403 or 4429; anything else with 1011 "Connect hook failed" (logged).
  */
 export interface OnRealtimeConnect {
-  onRealtimeConnect(client: RealtimeClient): void | Promise<void>;
+  onRealtimeConnect(client: RealtimeConnection): void | Promise<void>;
 }
 
 /** Why a connection ended. */
@@ -20,7 +20,7 @@ export interface DisconnectInfo {
 
 /** Implemented by any provider: called once a connection has closed, after it left its channels. */
 export interface OnRealtimeDisconnect {
-  onRealtimeDisconnect(client: RealtimeClient, info: DisconnectInfo): void | Promise<void>;
+  onRealtimeDisconnect(client: RealtimeConnection, info: DisconnectInfo): void | Promise<void>;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface HeartbeatTimeoutInfo {
  */
 export interface OnRealtimeHeartbeatTimeout {
   onRealtimeHeartbeatTimeout(
-    client: RealtimeClient,
+    client: RealtimeConnection,
     info: HeartbeatTimeoutInfo,
   ): boolean | void | Promise<boolean | void>;
 }

@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Injectable, Logger, type NestInterceptor } from '@nestjs/common';
 import { type Observable, tap } from 'rxjs';
 import type { MessageContext } from '../channels/channel-definition.js';
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 
 /**
  * Logs every realtime message a handler takes, at debug level (quiet by default), with the connection id, the
@@ -18,7 +18,7 @@ export class RealtimeLoggingInterceptor implements NestInterceptor {
       return next.handle();
     }
     const ws = context.switchToWs();
-    const client = ws.getClient<RealtimeClient>();
+    const client = ws.getClient<RealtimeConnection>();
     const channel = context.getArgByIndex<MessageContext | undefined>(2)?.channel;
     const what = `[${client.id}] ${String(ws.getPattern())}${channel === undefined ? '' : ` in ${channel}`}`;
     const started = performance.now();

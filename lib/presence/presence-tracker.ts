@@ -108,7 +108,7 @@ export class PresenceTracker {
   #failed(what: string, error: unknown, connection?: Connection): void {
     this.#logger.warn(`${what}: ${(error as Error)?.message ?? String(error)}`);
     this.hooks.report(
-      () => new RealtimeBrokerError(FailureCode.BROKER_FAILED, what, { client: connection, cause: error }),
+      () => new RealtimeBrokerError(FailureCode.BROKER_FAILED, what, { client: connection?.view, cause: error }),
     );
   }
 }

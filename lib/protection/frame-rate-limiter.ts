@@ -2,13 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Connection } from '../connection/connection.js';
 import { ErrorResponder } from '../exceptions/error-responder.js';
 import type { FrameId } from '../protocol/envelope.js';
-import { FailureCode, RealtimeBrokerError, RealtimeRateLimitError } from '../errors/realtime-failure.js';
+import { RealtimeRateLimitError } from '../errors/realtime-failure.js';
 import { CloseCode, ErrorCode } from '../protocol/error-codes.js';
 import { RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import type { ResolvedRateLimit } from './protection.options.js';
 import { rateLimitSubject } from './rate-limit-key.js';
-import { RateLimitStore, type RateLimitVerdict } from './rate-limit-store.js';
+import { RateLimitBudget } from './rate-limit-budget.js';
+import type { RateLimitVerdict } from './rate-limit-store.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 
 /**
@@ -23,35 +24,20 @@ export class FrameRateLimiter {
 
   constructor(
     @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
-    private readonly store: RateLimitStore,
+    private readonly budget: RateLimitBudget,
     private readonly errors: ErrorResponder,
     private readonly hooks: LifecycleHooks,
   ) {
     this.#rule = options.rateLimit;
   }
 
-  /** Undefined when frames are not limited. A store that fails lets the frame through (and is logged). */
+  /** Undefined when frames are not limited. A store that fails lets the frame through (see `RateLimitBudget`). */
   consume(connection: Connection): RateLimitVerdict | Promise<RateLimitVerdict> | undefined {
     if (this.#rule === undefined) {
       return undefined;
     }
-    const verdict = this.store.consume(
-      (connection.rateLimitKey ??= `frames:${rateLimitSubject(connection)}`),
-      this.#rule,
-    );
-    return verdict instanceof Promise ? verdict.catch((error: unknown) => this.#failOpen(connection, error)) : verdict;
-  }
-
-  #failOpen(connection: Connection, error: unknown): RateLimitVerdict {
-    this.#logger.error('The rate-limit store failed; the frame is let through', (error as Error)?.stack);
-    this.hooks.report(
-      () =>
-        new RealtimeBrokerError(FailureCode.BROKER_FAILED, 'The rate-limit store failed; the frame was let through', {
-          client: connection,
-          cause: error,
-        }),
-    );
-    return { allowed: true, retryAfterMs: 0 };
+    const key = (connection.rateLimitKey ??= `frames:${rateLimitSubject(connection)}`);
+    return this.budget.consume(key, this.#rule, connection.view);
   }
 
   refuse(connection: Connection, verdict: RateLimitVerdict, replyTo: FrameId | undefined): void {
@@ -73,7 +59,7 @@ export class FrameRateLimiter {
           new RealtimeRateLimitError(
             ErrorCode.RATE_LIMITED,
             `Refused ${rule.closeAfter} times within ${rule.windowMs} ms: closed with 1008`,
-            { client: connection, closeCode: CloseCode.POLICY_VIOLATION },
+            { client: connection.view, closeCode: CloseCode.POLICY_VIOLATION },
           ),
       );
     }

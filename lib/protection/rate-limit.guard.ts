@@ -1,10 +1,11 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { RateLimitedException } from '../errors/realtime.exception.js';
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 import { RATE_LIMIT_METADATA } from '../realtime.constants.js';
 import { rateLimitSubject } from './rate-limit-key.js';
-import { type RateLimitRule, RateLimitStore } from './rate-limit-store.js';
+import { RateLimitBudget } from './rate-limit-budget.js';
+import type { RateLimitRule } from './rate-limit-store.js';
 
 /**
  * Enforces `@RateLimit` on realtime handlers and join checks (the handler's rule wins over the class's); anything
@@ -18,7 +19,7 @@ export class RateLimitGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly store: RateLimitStore,
+    private readonly budget: RateLimitBudget,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,7 +30,7 @@ export class RateLimitGuard implements CanActivate {
       context.getHandler(),
       context.getClass(),
     ]);
-    const client = context.switchToWs().getClient<Partial<RealtimeClient>>();
+    const client = context.switchToWs().getClient<Partial<RealtimeConnection>>();
     const message = context.getArgByIndex<unknown>(2);
     if (rule === undefined || typeof client?.id !== 'string' || typeof message !== 'object' || message === null) {
       return true;
@@ -38,8 +39,8 @@ export class RateLimitGuard implements CanActivate {
       return true;
     }
     this.#counted.add(message);
-    const key = `${context.getClass().name}.${context.getHandler().name}:${rateLimitSubject(client as RealtimeClient)}`;
-    const verdict = await this.store.consume(key, rule);
+    const key = `${context.getClass().name}.${context.getHandler().name}:${rateLimitSubject(client as RealtimeConnection)}`;
+    const verdict = await this.budget.consume(key, rule, client as RealtimeConnection);
     if (!verdict.allowed) {
       throw new RateLimitedException(
         verdict.retryAfterMs,

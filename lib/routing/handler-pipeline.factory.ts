@@ -1,17 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
+import {
+  type ExceptionsHandler,
+  type FiltersContextCreator,
+  filtersContextOf,
+  withFiltersContext,
+} from '../internals/nest-internals.js';
 import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
 
 /** A handler wrapped in Nest's guards, interceptors, pipes and exception filters. */
 export type PipelineHandler = (...args: HandlerArguments) => Promise<unknown>;
-
-interface ExceptionsHandler {
-  invokeCustomFilters?(exception: unknown, host: unknown): unknown;
-}
-interface FiltersContextCreator {
-  create(...args: unknown[]): ExceptionsHandler;
-}
 
 /**
  * Builds handler proxies once, at boot, with Nest's `ExternalContextCreator` in context type `'ws'`.
@@ -27,10 +26,9 @@ export class HandlerPipelineFactory {
   readonly #filtersSupported: boolean;
 
   constructor(externalContextCreator: ExternalContextCreator) {
-    const base = externalContextCreator as unknown as { filtersContextCreator?: FiltersContextCreator };
-    const filters = base.filtersContextCreator;
-    this.#filtersSupported = typeof filters?.create === 'function';
-    if (!filters || !this.#filtersSupported) {
+    const filters = filtersContextOf(externalContextCreator);
+    this.#filtersSupported = filters !== undefined;
+    if (filters === undefined) {
       new Logger('RealtimeModule').warn(
         'This Nest version hides its exception filter context: @UseFilters will not apply to realtime handlers',
       );
@@ -51,10 +49,7 @@ export class HandlerPipelineFactory {
         } as ExceptionsHandler;
       },
     };
-    // A view of the shared creator with only the filter context replaced: the app's own instance is untouched.
-    this.#creator = Object.create(externalContextCreator, {
-      filtersContextCreator: { value: fallthrough },
-    }) as ExternalContextCreator;
+    this.#creator = withFiltersContext(externalContextCreator, fallthrough);
   }
 
   /** A message handler: guards, interceptors, pipes, filters. */

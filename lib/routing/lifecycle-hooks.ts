@@ -71,7 +71,7 @@ export class LifecycleHooks {
   async #runConnected(connection: Connection): Promise<void> {
     for (const hook of this.#onConnect) {
       try {
-        await hook.onRealtimeConnect(connection);
+        await hook.onRealtimeConnect(connection.view);
       } catch (error) {
         const { closeCode, reason, expected } = closeForException(error);
         const where = `${hook.constructor.name}.onRealtimeConnect`;
@@ -87,7 +87,7 @@ export class LifecycleHooks {
         this.report(
           () =>
             new RealtimeConnectionError(FailureCode.CONNECT_HOOK_FAILED, `${where} threw: ${describe(error)}`, {
-              client: connection,
+              client: connection.view,
               closeCode,
               cause: error,
             }),
@@ -100,7 +100,7 @@ export class LifecycleHooks {
   async disconnected(connection: Connection, info: DisconnectInfo): Promise<void> {
     for (const hook of this.#onDisconnect) {
       try {
-        await hook.onRealtimeDisconnect(connection, info);
+        await hook.onRealtimeDisconnect(connection.view, info);
       } catch (error) {
         this.#hookFailed(hook, 'onRealtimeDisconnect', error, connection);
       }
@@ -122,7 +122,7 @@ export class LifecycleHooks {
     let close = true;
     for (const hook of this.#onHeartbeatTimeout) {
       try {
-        if ((await hook.onRealtimeHeartbeatTimeout(connection, { silentMs })) === false) {
+        if ((await hook.onRealtimeHeartbeatTimeout(connection.view, { silentMs })) === false) {
           close = false;
         }
       } catch (error) {

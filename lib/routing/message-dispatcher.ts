@@ -43,7 +43,7 @@ export class MessageDispatcher {
     const context: MessageContext = { frame, channel: frame.channel, params: target.params };
     let result: unknown;
     try {
-      result = await target.route.handler(connection, frame.payload, context, frame.type);
+      result = await target.route.handler(connection.view, frame.payload, context, frame.type);
       if (isObservable(result)) {
         result = await lastValueFrom(result, { defaultValue: undefined });
       }

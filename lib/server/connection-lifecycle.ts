@@ -5,7 +5,7 @@ import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type OutboundPolicy } from '../connection/connection.js';
 import { metadataLimitsOf } from '../connection/connection-metadata.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
-import { PREBUILT_FRAMES } from '../connection/outbound-frame.js';
+import { PREBUILT_FRAMES } from '../internals/ws-internals.js';
 import { WriteCoalescer } from '../connection/write-coalescer.js';
 import { RealtimeStats } from '../operations/realtime-stats.js';
 import { CloseCode } from '../protocol/error-codes.js';

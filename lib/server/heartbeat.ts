@@ -64,7 +64,7 @@ export class Heartbeat {
     this.hooks.report(
       () =>
         new RealtimeConnectionError(FailureCode.HEARTBEAT_TIMEOUT, `Silent for ${silentMs} ms: closed with 4001`, {
-          client: connection,
+          client: connection.view,
           closeCode: CloseCode.HEARTBEAT_TIMEOUT,
         }),
     );

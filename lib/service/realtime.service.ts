@@ -7,7 +7,7 @@ import { ChannelMembership } from '../channels/channel-membership.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import { HistoryStore } from '../history/history-store.js';
 import { RealtimeStats, type RealtimeStatsSnapshot } from '../operations/realtime-stats.js';
-import type { RealtimeClient } from '../interfaces/realtime-client.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
@@ -325,20 +325,20 @@ export class RealtimeService implements OnModuleDestroy {
     return this.registry.get(connectionId)?.setMetadata(patch);
   }
 
-  getConnection(connectionId: string): RealtimeClient | undefined {
-    return this.registry.get(connectionId);
+  getConnection(connectionId: string): RealtimeConnection | undefined {
+    return this.registry.get(connectionId)?.view;
   }
 
-  getConnections(): RealtimeClient[] {
-    return [...this.registry.all()];
+  getConnections(): RealtimeConnection[] {
+    return [...this.registry.all()].map((connection) => connection.view);
   }
 
-  getUserConnections(userId: string): RealtimeClient[] {
-    return [...this.registry.ofUser(userId)];
+  getUserConnections(userId: string): RealtimeConnection[] {
+    return [...this.registry.ofUser(userId)].map((connection) => connection.view);
   }
 
-  getChannelConnections(channel: string): RealtimeClient[] {
-    return [...this.registry.inChannel(channel)];
+  getChannelConnections(channel: string): RealtimeConnection[] {
+    return [...this.registry.inChannel(channel)].map((connection) => connection.view);
   }
 
   #requirePresence(channel: string): void {

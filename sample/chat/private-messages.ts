@@ -7,7 +7,7 @@ import {
   MessageType,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeException,
   RealtimeService,
   ValidationFailedException,
@@ -28,7 +28,7 @@ export class PrivateMessages {
   async send(
     @Payload() message: ChatMessageDto,
     @Envelope() frame: InboundFrame,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
   ): Promise<{ id: string | undefined }> {
     const recipient = frame.recipient;
     if (!isUserName(recipient)) {

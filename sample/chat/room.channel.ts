@@ -6,7 +6,7 @@ import {
   OnMessage,
   Payload,
   type OnWhisper,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeService,
   type Whisper,
 } from 'nestjs-realtime';
@@ -24,18 +24,18 @@ const ROOM_WHISPERS: ReadonlySet<string> = new Set(['typing', 'read']);
 export class RoomChannel implements OnWhisper {
   constructor(private readonly realtime: RealtimeService) {}
 
-  onWhisper(_client: RealtimeClient, whisper: Whisper): boolean {
+  onWhisper(_client: RealtimeConnection, whisper: Whisper): boolean {
     return ROOM_WHISPERS.has(whisper.event);
   }
 
-  canJoin(client: RealtimeClient): boolean {
+  canJoin(client: RealtimeConnection): boolean {
     return client.userId !== null;
   }
 
   @OnMessage(MessageType.CHAT_GROUP)
   async send(
     @Payload() message: ChatMessageDto,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined; offset: number | undefined }> {
     const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {
@@ -53,7 +53,7 @@ export class RoomChannel implements OnWhisper {
   @OnMessage('presence:status')
   status(
     @Payload() { status }: StatusDto,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<boolean> {
     return this.realtime.setPresenceInfo(channel, client.userId!, { ...client.info, status });

@@ -9,7 +9,7 @@ import {
   OnMessage,
   type OnRealtimeConnect,
   Payload,
-  type RealtimeClient as ServerSideClient,
+  type RealtimeConnection as ServerSideClient,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { type CorkableSocket, WriteCoalescer } from '../../lib/connection/write-coalescer.js';
+import { WriteCoalescer } from '../../lib/connection/write-coalescer.js';
+import type { CorkableSocket } from '../../lib/internals/ws-internals.js';
 
 class FakeSocket implements CorkableSocket {
   corked = 0;

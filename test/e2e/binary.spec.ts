@@ -8,7 +8,7 @@ import {
   ErrorCode,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
@@ -30,7 +30,7 @@ class FilesChannel {
   @OnMessage('file:put')
   async put(
     @Payload() payload: Buffer | { name: string; data: Buffer },
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<{ name: string; size: number; isBuffer: boolean }> {
     const { name, data } = Buffer.isBuffer(payload) ? { name: 'unnamed', data: payload } : payload;

@@ -12,7 +12,7 @@ import {
   MemoryPresenceStore,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   type RealtimeModuleOptions,
   RealtimeService,
@@ -35,7 +35,7 @@ function roomChannel(history: ChannelHistoryOptions): Type {
     @OnMessage('say')
     async say(
       @Payload() text: string,
-      @ConnectedClient() client: RealtimeClient,
+      @ConnectedClient() client: RealtimeConnection,
       @ChannelName() channel: string,
     ): Promise<number | undefined> {
       const { envelope } = await this.realtime.broadcastToChannel(channel, {

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import {
+  Channel,
   type DisconnectInfo,
   type OnRealtimeConnect,
   type OnRealtimeDisconnect,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
@@ -14,17 +15,18 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient } from '../support/test-client.js';
 
 type HookEvent =
-  { kind: 'connect'; client: RealtimeClient } | { kind: 'disconnect'; client: RealtimeClient; info: DisconnectInfo };
+  | { kind: 'connect'; client: RealtimeConnection }
+  | { kind: 'disconnect'; client: RealtimeConnection; info: DisconnectInfo };
 
 @Injectable()
 class ConnectionHooks implements OnRealtimeConnect, OnRealtimeDisconnect {
   static log = new EventLog<HookEvent>();
 
-  onRealtimeConnect(client: RealtimeClient): void {
+  onRealtimeConnect(client: RealtimeConnection): void {
     ConnectionHooks.log.push({ kind: 'connect', client });
   }
 
-  async onRealtimeDisconnect(client: RealtimeClient, info: DisconnectInfo): Promise<void> {
+  async onRealtimeDisconnect(client: RealtimeConnection, info: DisconnectInfo): Promise<void> {
     await Promise.resolve();
     ConnectionHooks.log.push({ kind: 'disconnect', client, info });
   }
@@ -33,12 +35,15 @@ class ConnectionHooks implements OnRealtimeConnect, OnRealtimeDisconnect {
 /** Fails for the user `doomed` only: its connection is closed; the hooks after it do not run for it. */
 @Injectable()
 class FailingHook implements OnRealtimeConnect {
-  onRealtimeConnect(client: RealtimeClient): void {
+  onRealtimeConnect(client: RealtimeConnection): void {
     if (client.userId === 'doomed') {
       throw new Error('hook exploded');
     }
   }
 }
+
+@Channel('room:{id}')
+class RoomChannel {}
 
 @Module({
   imports: [
@@ -50,11 +55,11 @@ class FailingHook implements OnRealtimeConnect {
       drainTimeoutMs: 100,
     }),
   ],
-  providers: [FailingHook, ConnectionHooks],
+  providers: [FailingHook, ConnectionHooks, RoomChannel],
 })
 class ConnectionModule {}
 
-function closeOf(client: RealtimeClient): (event: HookEvent) => boolean {
+function closeOf(client: RealtimeConnection): (event: HookEvent) => boolean {
   return (event) => event.kind === 'disconnect' && event.client.id === client.id;
 }
 
@@ -132,6 +137,30 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
       expect(found).toMatchObject({ userId: 'erin', remoteAddress: expect.stringContaining('127.0.0.1') });
       expect(found?.connectedAt).toBeInstanceOf(Date);
       expect(found?.protocol).toBe('realtime.v1');
+    });
+
+    it('hands user code one read-only view per connection: no writes, no state changes, fields that follow it', async () => {
+      const realtime = server.app.get(RealtimeService);
+      const phone = await connect('fay');
+      const view = realtime.getConnection(phone.connectionId)!;
+      const hooked = await ConnectionHooks.log.waitFor(
+        (event) => event.kind === 'connect' && event.client.id === phone.connectionId,
+      );
+      expect(hooked.client).toBe(view);
+      expect(realtime.getUserConnections('fay')).toEqual([view]);
+      for (const internal of ['deliver', 'terminate', 'close', 'hold', 'release', 'sendText', 'handling', 'view']) {
+        expect(internal in view).toBe(false);
+      }
+      expect(() => Object.assign(view, { userId: 'mallory' })).toThrow(TypeError);
+      expect(view.userId).toBe('fay');
+      expect(view.channels).toEqual([]);
+      await phone.subscribe('room:1');
+      expect(view.channels).toEqual(['room:1']);
+      expect(JSON.parse(JSON.stringify(view))).toMatchObject({
+        id: phone.connectionId,
+        userId: 'fay',
+        channels: ['room:1'],
+      });
     });
 
     it('closes the connection with 1011 when a connect hook throws, and logs it; later hooks do not run', async () => {

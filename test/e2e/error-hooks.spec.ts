@@ -23,7 +23,7 @@ import {
   RateLimitedException,
   RealtimeAuthError,
   RealtimeBrokerError,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeConnectionError,
   RealtimeException,
   type RealtimeFailure,
@@ -87,7 +87,7 @@ class RoomChannel {
 /** Refuses some users at connect time, the way an app checks a ban list after the handshake. */
 @Injectable()
 class BanList implements OnRealtimeConnect {
-  onRealtimeConnect(client: RealtimeClient): void {
+  onRealtimeConnect(client: RealtimeConnection): void {
     if (client.userId === 'banned') {
       throw new ForbiddenException('Banned from chat');
     }
@@ -106,7 +106,7 @@ class SleepyClients implements OnRealtimeHeartbeatTimeout {
   static readonly calls = new EventLog<{ userId: string | null; silentMs: number }>();
   readonly #spared = new Set<string>();
 
-  async onRealtimeHeartbeatTimeout(client: RealtimeClient, info: { silentMs: number }): Promise<boolean> {
+  async onRealtimeHeartbeatTimeout(client: RealtimeConnection, info: { silentMs: number }): Promise<boolean> {
     await Promise.resolve();
     SleepyClients.calls.push({ userId: client.userId, silentMs: info.silentMs });
     if (client.userId === 'sleepy' && !this.#spared.has(client.id)) {

@@ -8,7 +8,7 @@ import {
   OnMessage,
   type OnRealtimeDisconnect,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
@@ -34,7 +34,7 @@ class RoomChannel {
   @OnMessage('note')
   async note(
     @Payload(new ValidationPipe({ whitelist: true })) note: NoteDto,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<string> {
     await this.realtime.broadcastToChannel(channel, { type: 'note', payload: note, sender: client.userId });
@@ -50,7 +50,7 @@ class RoomChannel {
 @Injectable()
 class Departures implements OnRealtimeDisconnect {
   static readonly log = new EventLog<string>();
-  onRealtimeDisconnect(client: RealtimeClient): void {
+  onRealtimeDisconnect(client: RealtimeConnection): void {
     Departures.log.push(client.id);
   }
 }

@@ -6,7 +6,7 @@ import {
   Channel,
   ErrorCode,
   type OnRealtimeDisconnect,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
   type RealtimeModuleOptions,
@@ -38,7 +38,7 @@ function hangingAuthenticator(request: IncomingMessage): RealtimeIdentity | null
 @Injectable()
 class Departures implements OnRealtimeDisconnect {
   static readonly log = new EventLog<string>();
-  onRealtimeDisconnect(client: RealtimeClient): void {
+  onRealtimeDisconnect(client: RealtimeConnection): void {
     Departures.log.push(client.id);
   }
 }

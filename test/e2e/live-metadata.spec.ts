@@ -10,7 +10,7 @@ import {
   ErrorCode,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   type RealtimeIdentity,
   RealtimeModule,
   RealtimeService,
@@ -42,7 +42,7 @@ class RoleGuard implements CanActivate {
   constructor(private readonly reflector: Reflector) {}
   canActivate(context: ExecutionContext): boolean {
     const role = this.reflector.get<string | undefined>(ROLE, context.getHandler());
-    return role === undefined || context.switchToWs().getClient<RealtimeClient>().metadata.role === role;
+    return role === undefined || context.switchToWs().getClient<RealtimeConnection>().metadata.role === role;
   }
 }
 
@@ -50,12 +50,12 @@ class RoleGuard implements CanActivate {
 @UseGuards(RoleGuard)
 class AccountHandlers {
   @OnMessage('account:promote')
-  promote(@ConnectedClient() client: RealtimeClient): Readonly<Record<string, unknown>> {
+  promote(@ConnectedClient() client: RealtimeConnection): Readonly<Record<string, unknown>> {
     return client.setMetadata({ role: 'admin' });
   }
 
   @OnMessage('account:set')
-  set(@ConnectedClient() client: RealtimeClient, @Payload() patch: Record<string, unknown>): object {
+  set(@ConnectedClient() client: RealtimeConnection, @Payload() patch: Record<string, unknown>): object {
     return client.setMetadata(patch);
   }
 
@@ -66,7 +66,7 @@ class AccountHandlers {
   }
 
   @OnMessage('account:whoami')
-  whoami(@ConnectedClient() client: RealtimeClient): object {
+  whoami(@ConnectedClient() client: RealtimeConnection): object {
     return client.metadata;
   }
 }
@@ -78,7 +78,7 @@ class RoomChannel {
   /** Sets the sender's status in the room, keeping the rest of its info. */
   @OnMessage('status:set')
   status(
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
     @Payload() status: string,
   ): Promise<boolean> {

@@ -27,7 +27,7 @@ import {
   OnMessage,
   Payload,
   type RealtimeAuthenticator,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   type RealtimeModuleOptions,
   type RealtimeOptionsFactory,
@@ -87,7 +87,7 @@ class StoreAuthenticator implements RealtimeAuthenticator {
 @Channel()
 class WhoAmI {
   @OnMessage('whoami')
-  who(@ConnectedClient() client: RealtimeClient) {
+  who(@ConnectedClient() client: RealtimeConnection) {
     return { userId: client.userId, metadata: client.metadata };
   }
 }
@@ -368,7 +368,7 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
   @Injectable()
   class BlockListGuard implements CanActivate {
     canActivate(context: ExecutionContext): boolean {
-      return context.switchToWs().getClient<RealtimeClient>().userId !== 'mallory';
+      return context.switchToWs().getClient<RealtimeConnection>().userId !== 'mallory';
     }
   }
 
@@ -426,7 +426,7 @@ describe('several apps in one process', () => {
     @Channel()
     class Count {
       @OnMessage('count')
-      count(client: RealtimeClient) {
+      count(client: RealtimeConnection) {
         return client.id;
       }
     }

@@ -9,7 +9,7 @@ import {
   ErrorCode,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
@@ -25,7 +25,7 @@ class RoomChannel {
   @OnMessage('chat:group')
   async send(
     @Payload() payload: { text: string },
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ): Promise<{ id: string | undefined; protocol: string }> {
     const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {

@@ -5,7 +5,7 @@ import {
   Channel,
   ErrorCode,
   type OnRealtimeDisconnect,
-  type RealtimeClient,
+  type RealtimeConnection,
   type RealtimeIdentity,
   RealtimeModule,
   RealtimeService,
@@ -33,7 +33,7 @@ class RoomChannel {}
 /** `canJoin` may give the member info for this channel: here, the user's seat. `crowd` gives too much. */
 @Channel('table:{tableId}', { presence: true })
 class TableChannel {
-  canJoin(client: RealtimeClient): object | boolean {
+  canJoin(client: RealtimeConnection): object | boolean {
     if (client.userId === 'crowd') {
       return { seat: 'y'.repeat(300) };
     }
@@ -46,8 +46,8 @@ class NewsChannel {}
 
 @Injectable()
 class Departures implements OnRealtimeDisconnect {
-  static readonly log = new EventLog<RealtimeClient>();
-  onRealtimeDisconnect(client: RealtimeClient): void {
+  static readonly log = new EventLog<RealtimeConnection>();
+  onRealtimeDisconnect(client: RealtimeConnection): void {
     Departures.log.push(client);
   }
 }

@@ -202,21 +202,44 @@ describe('@RateLimit on handlers and classes', () => {
 // @nestjs/throttler 6 is CommonJS and requires the ESM @nestjs/common, which Jest cannot load on Node 20: the
 // throttler's WebSocket recipe runs in test/compat/nest11-app.cjs instead, with a real client.
 
-describe('a rate-limit store that fails', () => {
-  class DownStore extends RateLimitStore {
+describe('a rate-limit store that fails: rate limits fail open, the frame limit and @RateLimit alike', () => {
+  class FlakyStore extends RateLimitStore {
+    failing = true;
     consume(): Promise<RateLimitVerdict> {
-      return Promise.reject(new Error('limits store is down'));
+      return this.failing
+        ? Promise.reject(new Error('limits store is down'))
+        : Promise.resolve({ allowed: true, retryAfterMs: 0 });
     }
     close(): Promise<void> {
       return Promise.resolve();
     }
   }
 
-  const app = appWith({ authenticate: tokenIsUserId, rateLimitStore: new DownStore() });
+  @Channel()
+  class Search {
+    @RateLimit({ limit: 1, windowMs: 60_000 })
+    @OnMessage('search')
+    search(): string {
+      return 'found';
+    }
+  }
 
-  it('lets frames through and logs the failure', async () => {
+  const store = new FlakyStore();
+  const app = appWith({ authenticate: tokenIsUserId, rateLimitStore: store }, [Search]);
+
+  it('lets frames and limited handlers through, logs the outage once, and logs when the store answers again', async () => {
     const alice = await app.connect('alice');
     expect(types(await pings(alice, 2))).toEqual(['pong', 'pong']);
-    expect(app.server.logger.find('error', 'The rate-limit store failed')).toBeDefined();
+    for (let i = 0; i < 3; i++) {
+      expect(await alice.request({ type: 'search', payload: {} })).toMatchObject({ type: 'ack', payload: 'found' });
+    }
+    expect(
+      app.server.logger.entries.filter((entry) => entry.message.includes('The rate-limit store failed')),
+    ).toHaveLength(1);
+    store.failing = false;
+    expect(types(await pings(alice, 1))).toEqual(['pong']);
+    expect(
+      app.server.logger.find('log', 'The rate-limit store answers again; 8 checks were let through'),
+    ).toBeDefined();
   });
 });

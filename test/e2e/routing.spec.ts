@@ -30,7 +30,7 @@ import {
   Payload,
   PayloadTooLargeRealtimeException,
   RateLimitedException,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
   UnauthorizedRealtimeException,
@@ -49,7 +49,7 @@ class ChatMessageDto {
 @Injectable()
 class ModeratorGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const client = context.switchToWs().getClient<RealtimeClient>();
+    const client = context.switchToWs().getClient<RealtimeConnection>();
     return ((client.metadata.roles as string[] | undefined) ?? []).includes('moderator');
   }
 }
@@ -87,14 +87,14 @@ class ObservingFilter implements ExceptionFilter {
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 
-  canJoin(client: RealtimeClient, params: { roomId: string }): boolean {
+  canJoin(client: RealtimeConnection, params: { roomId: string }): boolean {
     return params.roomId !== 'closed' && client.userId !== 'banned';
   }
 
   @OnMessage('chat:group')
   async send(
     @Payload(new ValidationPipe()) message: ChatMessageDto,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
     @ChannelParams('roomId') roomId: string,
   ) {
@@ -127,7 +127,7 @@ class NewsChannel {}
 @Channel()
 class EchoHandlers {
   @OnMessage('echo')
-  echo(@MessageBody() body: unknown, @ConnectedSocket() client: RealtimeClient) {
+  echo(@MessageBody() body: unknown, @ConnectedSocket() client: RealtimeConnection) {
     return { body, from: client.userId };
   }
 

@@ -5,7 +5,7 @@ import * as ws from 'ws';
 import {
   Channel,
   type OnRealtimeDisconnect,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
@@ -20,8 +20,8 @@ class RoomChannel {}
 /** Disconnect hooks run after the connection has left its channels and the registry. */
 @Injectable()
 class Departures implements OnRealtimeDisconnect {
-  static log = new EventLog<RealtimeClient>();
-  onRealtimeDisconnect(client: RealtimeClient): void {
+  static log = new EventLog<RealtimeConnection>();
+  onRealtimeDisconnect(client: RealtimeConnection): void {
     Departures.log.push(client);
   }
 }

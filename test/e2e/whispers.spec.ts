@@ -6,7 +6,7 @@ import {
   ForbiddenRealtimeException,
   OnMessage,
   type OnWhisper,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeModule,
   RealtimeService,
   type Whisper,
@@ -24,9 +24,9 @@ import { TestClient, ofType } from '../support/test-client.js';
 @Channel('room:{roomId}', { whispers: true })
 class RoomChannel implements OnWhisper {
   static readonly handled = new EventLog<string>();
-  static readonly filtered = new EventLog<{ client: RealtimeClient; whisper: Whisper }>();
+  static readonly filtered = new EventLog<{ client: RealtimeConnection; whisper: Whisper }>();
 
-  onWhisper(client: RealtimeClient, whisper: Whisper): WhisperVerdict {
+  onWhisper(client: RealtimeConnection, whisper: Whisper): WhisperVerdict {
     RoomChannel.filtered.push({ client, whisper });
     switch (whisper.event) {
       case 'secret':

@@ -1,5 +1,5 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { MessageContext, RealtimeClient } from 'nestjs-realtime';
+import type { MessageContext, RealtimeConnection } from 'nestjs-realtime';
 import { type Observable, tap } from 'rxjs';
 import { MessageRepository } from './message.repository.js';
 
@@ -9,7 +9,7 @@ export class PersistMessagesInterceptor implements NestInterceptor {
   constructor(private readonly messages: MessageRepository) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const client = context.switchToWs().getClient<RealtimeClient>();
+    const client = context.switchToWs().getClient<RealtimeConnection>();
     const { frame, channel } = context.getArgByIndex<MessageContext>(2);
     return next
       .handle()

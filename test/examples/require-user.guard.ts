@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type RealtimeClient, UnauthorizedRealtimeException } from 'nestjs-realtime';
+import { type RealtimeConnection, UnauthorizedRealtimeException } from 'nestjs-realtime';
 
 const IS_PUBLIC = 'isPublic';
 
@@ -17,7 +17,7 @@ export class RequireUserGuard implements CanActivate {
       return true; // HTTP routes have their own guards
     }
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (!isPublic && context.switchToWs().getClient<RealtimeClient>().userId === null) {
+    if (!isPublic && context.switchToWs().getClient<RealtimeConnection>().userId === null) {
       throw new UnauthorizedRealtimeException('Sign in first');
     }
     return true;

@@ -6,7 +6,7 @@ import {
   ConnectedClient,
   OnMessage,
   Payload,
-  type RealtimeClient,
+  type RealtimeConnection,
   RealtimeService,
 } from 'nestjs-realtime';
 
@@ -21,14 +21,14 @@ export class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 
   // Optional: who may subscribe. Class guards (@UseGuards) run too.
-  canJoin(client: RealtimeClient, params: { roomId: string }) {
+  canJoin(client: RealtimeConnection, params: { roomId: string }) {
     return params.roomId !== 'staff' || client.userId === 'admin';
   }
 
   @OnMessage('chat:group')
   async send(
     @Payload(new ValidationPipe()) message: ChatMessage,
-    @ConnectedClient() client: RealtimeClient,
+    @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ) {
     const { envelope: sent } = await this.realtime.broadcastToChannel(channel, {

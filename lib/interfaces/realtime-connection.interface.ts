@@ -1,8 +1,9 @@
 /**
  * One WebSocket connection, as handlers, guards and hooks see it (`@ConnectedClient()`,
- * `context.switchToWs().getClient()`). Read-only: send and disconnect through `RealtimeService`.
+ * `context.switchToWs().getClient()`, `RealtimeService.getConnection`): a read-only view of the live connection
+ * (its fields follow it: `metadata`, `channels`, `rttMs`, ...). Send and disconnect through `RealtimeService`.
  */
-export interface RealtimeClient {
+export interface RealtimeConnection {
   /** Unique id of this connection. */
   readonly id: string;
   /** The authenticated user, or `null` for an anonymous connection. */
@@ -33,3 +34,9 @@ export interface RealtimeClient {
   /** Bytes queued for this connection and not yet handed to the network: how far behind it is. */
   readonly bufferedBytes: number;
 }
+
+/**
+ * @deprecated Renamed {@link RealtimeConnection} (the client SDK's `RealtimeClient` is another thing). This alias
+ * goes in the next minor version.
+ */
+export type RealtimeClient = RealtimeConnection;

@@ -1,0 +1,34 @@
+import type { ExternalContextCreator } from '@nestjs/core';
+
+/**
+ * Every reach into Nest below its public API, in one place (`test/internals/nest-internals.spec.ts` fails loudly
+ * when a supported version changes it).
+ *
+ * What for: Nest's fallback for an exception no filter handles logs it at ERROR with a stack; realtime handlers
+ * answer such exceptions with an `error` frame instead, so the filter context of the `ExternalContextCreator` is
+ * replaced by one that runs the app's filters and rethrows what none handled.
+ */
+
+export interface ExceptionsHandler {
+  invokeCustomFilters?(exception: unknown, host: unknown): unknown;
+  next?(exception: unknown, host: unknown): unknown;
+}
+
+export interface FiltersContextCreator {
+  create(...args: unknown[]): ExceptionsHandler;
+}
+
+/** The creator's filter context, or undefined when this Nest version hides it. */
+export function filtersContextOf(creator: ExternalContextCreator): FiltersContextCreator | undefined {
+  const filters = (creator as unknown as { filtersContextCreator?: Partial<FiltersContextCreator> })
+    .filtersContextCreator;
+  return typeof filters?.create === 'function' ? (filters as FiltersContextCreator) : undefined;
+}
+
+/** A view of the shared creator with only its filter context replaced: the app's own instance is untouched. */
+export function withFiltersContext(
+  creator: ExternalContextCreator,
+  filters: FiltersContextCreator,
+): ExternalContextCreator {
+  return Object.create(creator, { filtersContextCreator: { value: filters } }) as ExternalContextCreator;
+}
