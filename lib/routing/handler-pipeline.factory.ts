@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 import {
-  type ExceptionsHandler,
   type FiltersContextCreator,
   filtersContextOf,
   withFiltersContext,
@@ -46,7 +45,7 @@ export class HandlerPipelineFactory {
             }
             return result;
           },
-        } as ExceptionsHandler;
+        };
       },
     };
     this.#creator = withFiltersContext(externalContextCreator, fallthrough);

@@ -26,7 +26,7 @@ describe('ws internals (the installed ws keeps what the write fast path relies o
     const [server] = (await once(wss, 'connection')) as [WebSocket];
     await once(client, 'open');
     const received: string[] = [];
-    client.on('message', (data) => received.push(String(data)));
+    client.on('message', (data: Buffer) => received.push(data.toString()));
     closers.push(() => {
       client.terminate();
       wss.close();
