@@ -1,10 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
-import {
-  type FiltersContextCreator,
-  filtersContextOf,
-  withFiltersContext,
-} from '../internals/nest-internals.js';
+import { type FiltersContextCreator, filtersContextOf, withFiltersContext } from '../internals/nest-internals.js';
 import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
 
