@@ -33,7 +33,7 @@ import { type Admitted, HandshakeGate } from './handshake-gate.js';
 import { loadMsgpackFormat } from './load-msgpack.js';
 import { RealtimeNode } from './realtime-node.js';
 import { rejectHandshake } from './reject-handshake.js';
-import { interceptUpgrades } from './upgrade-interceptor.js';
+import { interceptUpgrades } from '../internals/upgrade-interceptor.js';
 
 /**
  * The WebSocket endpoint: takes upgrades on the app's HTTP server (or its own port), puts each through the

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { rejectHandshake } from './reject-handshake.js';
+import { rejectHandshake } from '../server/reject-handshake.js';
 
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -17,6 +17,9 @@ type Listener = ((request: IncomingMessage, socket: Duplex) => void) & { [FALLBA
  * sees every request, this intercepts the event itself: requests for `path` go to `handle` alone; the rest reach
  * the server's listeners as before. When no one else listens, requests for other paths get 404.
  * Returns a function that restores the server.
+ *
+ * The reach: it replaces the server's `emit`, the one way to see an event before every listener does. Its contract
+ * test is the platform-ws case of `test/e2e/module.spec.ts` (a Nest `WsAdapter` gateway on the same server).
  */
 export function interceptUpgrades(server: Server, path: string, handle: UpgradeHandler): () => void {
   let active = true;
