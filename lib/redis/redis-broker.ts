@@ -1,9 +1,10 @@
 import type { BrokerHealth } from '../broker/broker.js';
 import { ClusterBroker } from '../broker/cluster-broker.js';
 import type { RedisConnections } from './redis-connections.js';
+import { topicKey } from './redis-keys.js';
 
 /**
- * Delivery across instances on Redis pub/sub: the transport under {@link ClusterBroker}, which owns the routing
+ * Delivery across instances on Redis pub/sub (sharded pub/sub on a Redis Cluster): the transport under {@link ClusterBroker}, which owns the routing
  * (local first, so local delivery goes on while Redis is away: the publish then rejects with
  * `RedisUnavailableError`, saying only this instance delivered it). Subscriptions follow local interest, so an
  * instance receives nothing for rooms nobody on it is in; they are renewed after every reconnect.
@@ -34,16 +35,16 @@ export class RedisBroker extends ClusterBroker {
   }
 
   protected transmit(topic: string, data: string, what: string): Promise<number> {
-    // PUBLISH answers how many subscriptions received it: nodes with local interest (this one included, if it has).
-    return this.connections.run(what, (redis) => redis.publish(this.connections.keyPrefix + topic, data));
+    // Answers how many subscriptions received it: nodes with local interest (this one included, if it has).
+    return this.connections.publish(topicKey(this.connections.keyPrefix, topic), data, what);
   }
 
   protected listen(topics: readonly string[]): Promise<void> {
-    return this.#whenReady((subscriber, channels) => subscriber.subscribe(...channels), topics);
+    return this.#whenReady((channels) => this.connections.subscribe(channels), topics);
   }
 
   protected unlisten(topics: readonly string[]): Promise<void> {
-    return this.#whenReady((subscriber, channels) => subscriber.unsubscribe(...channels), topics);
+    return this.#whenReady((channels) => this.connections.unsubscribe(channels), topics);
   }
 
   protected async shut(): Promise<void> {
@@ -53,26 +54,16 @@ export class RedisBroker extends ClusterBroker {
     await this.connections.release();
   }
 
-  /** Runs a (un)subscription on the ready subscriber; while it is not ready, the renewal on `ready` does it. */
-  async #whenReady(
-    command: (
-      subscriber: NonNullable<ReturnType<RedisConnections['subscriber']>>,
-      channels: string[],
-    ) => Promise<unknown>,
-    topics: readonly string[],
-  ): Promise<void> {
-    const subscriber = this.connections.subscriber();
-    if (subscriber === undefined) {
+  /** Runs a (un)subscription when subscriptions can be made; otherwise the renewal on `ready` does it. */
+  async #whenReady(command: (channels: string[]) => Promise<void>, topics: readonly string[]): Promise<void> {
+    if (!this.connections.subscriberReady()) {
       return;
     }
     try {
-      await command(
-        subscriber,
-        topics.map((topic) => this.connections.keyPrefix + topic),
-      );
+      await command(topics.map((topic) => topicKey(this.connections.keyPrefix, topic)));
     } catch (error) {
       // Lost the connection meanwhile: renewed on `ready`. A live connection that refused is a real failure.
-      if (this.connections.subscriber() !== undefined) {
+      if (this.connections.subscriberReady()) {
         throw error;
       }
     }

@@ -1,6 +1,7 @@
 import type { BackendContext } from '../backend/backend-context.js';
 import { ConnectionCounter } from '../connection/connection-counter.js';
-import { CONNECTIONS_SCOPE, type RedisNodeEntries } from './redis-node-entries.js';
+import { CONNECTIONS_SCOPE } from './redis-keys.js';
+import type { RedisNodeEntries } from './redis-node-entries.js';
 
 /** The user under which anonymous connections are counted. */
 const ANONYMOUS = '';
@@ -35,11 +36,9 @@ export class RedisConnectionCounter extends ConnectionCounter {
   }
 
   async count(userId?: string): Promise<number> {
-    const { connections } = this.entries;
-    return connections.run('counting connections', async (redis) =>
-      userId === undefined
-        ? redis.hlen(this.entries.key(CONNECTIONS_SCOPE, 'conns'))
-        : Number((await redis.hget(this.entries.key(CONNECTIONS_SCOPE, 'users'), userId)) ?? 0),
+    const base = `${this.entries.scopeKey(CONNECTIONS_SCOPE)}:presence`;
+    return this.entries.connections.run('counting connections', async (redis) =>
+      userId === undefined ? redis.hlen(`${base}:conns`) : Number((await redis.hget(`${base}:users`, userId)) ?? 0),
     );
   }
 

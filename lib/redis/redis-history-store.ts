@@ -12,6 +12,7 @@ import {
 import { historyHeader } from '../broker/broker-wire.js';
 import { RedisBroker } from './redis-broker.js';
 import type { RedisConnections } from './redis-connections.js';
+import { topicKey } from './redis-keys.js';
 
 /**
  * Channel history on Redis, shared by every instance: one offset counter and epoch per channel, and a stream of the
@@ -47,7 +48,7 @@ export class RedisHistoryStore extends HistoryStore {
     }
     return (this.#atomic ??= {
       appendAndPublish: async (channel, frame, limits, delivery) => {
-        const route = [this.connections.keyPrefix + channelTopic(channel), historyHeader(channel, delivery)];
+        const route = [this.connections.publishCommand, historyHeader(channel, delivery)];
         // Every node, this one included, gets it through Redis, after the publish resolved.
         return { ...(await this.#append(channel, frame, limits, route)), delivered: 0 };
       },
@@ -55,9 +56,9 @@ export class RedisHistoryStore extends HistoryStore {
   }
 
   async read(channel: string, query: HistoryQuery, limits: HistoryLimits): Promise<HistoryPage> {
-    const prefix = this.connections.keyPrefix;
+    const key = this.#key(channel);
     const reply = await this.connections.run('reading history', (redis) =>
-      redis.realtimeHistoryRead(prefix, channel, query.since ?? '', query.limit, limits.ttlMs ?? '', newEpoch()),
+      redis.realtimeHistoryRead(key, query.since ?? '', query.limit, limits.ttlMs ?? '', newEpoch()),
     );
     const entries: HistoryEntry[] = [];
     for (let i = 3; i + 1 < reply.length; i += 2) {
@@ -79,12 +80,17 @@ export class RedisHistoryStore extends HistoryStore {
     limits: HistoryLimits,
     route: string[],
   ): Promise<HistoryEntry & HistoryPosition> {
-    const prefix = this.connections.keyPrefix;
+    const key = this.#key(channel);
     const what = route.length > 0 ? 'the message was neither kept nor delivered' : 'the message was not kept';
     const [epoch, offset, kept] = await this.connections.run(what, (redis) =>
-      redis.realtimeHistoryAppend(prefix, channel, frame, limits.size, limits.ttlMs ?? '', newEpoch(), ...route),
+      redis.realtimeHistoryAppend(key, frame, limits.size, limits.ttlMs ?? '', newEpoch(), ...route),
     );
     return { epoch, offset: Number(offset), frame: kept };
+  }
+
+  /** The channel's base key: its pub/sub channel too, so the append script publishes on the same slot. */
+  #key(channel: string): string {
+    return topicKey(this.connections.keyPrefix, channelTopic(channel));
   }
 }
 

@@ -2,24 +2,23 @@ import { Logger } from '@nestjs/common';
 import type { BackendContext } from '../backend/backend-context.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { RedisConnections } from './redis-connections.js';
-
-/** The scope that counts every connection of the cluster (not a valid channel name, so never a channel's). */
-export const CONNECTIONS_SCOPE = '#connections';
+import { CONNECTIONS_SCOPE, nodesKey, scopeKey } from './redis-keys.js';
 
 interface HeldEntry {
-  readonly scope: string;
-  readonly connectionId: string;
   readonly userId: string;
   readonly info: string;
 }
 
 /**
  * What this instance holds in Redis, shared by the presence store and the connection counter of one
- * `redisRealtime()`: entries (a connection of a user in a scope: a channel, or {@link CONNECTIONS_SCOPE}), decided
- * atomically (Lua), so a user's first join and last leave are known once for the whole cluster. The instance
- * heartbeats and reaps instances that stopped (a SIGKILL, a lost host): one survivor removes their entries and
- * reports the members who left. It keeps a copy of what it holds, to put it back when Redis lost it (a restart
- * without persistence) or when it was reaped while alive (a long pause).
+ * `redisRealtime()`: entries (a connection of a user in a scope: a channel, or the connections scope), decided
+ * atomically on the scope's slot (Lua), so a user's first join and last leave are known once for the whole cluster.
+ *
+ * Crash cleanup: the instance heartbeats in the node registry (its own slot) and records there the scopes where it
+ * holds entries. A survivor claims an instance silent past `nodeTimeoutMs` in one atomic step (so exactly one does),
+ * then removes its entries scope by scope and reports the members who left. The instance keeps a copy of what it
+ * holds, to put it back when Redis lost it (a restart without persistence) or when it was claimed while alive (a
+ * long pause). If the claiming survivor dies before it finished, the rest expires with the keys' time to live.
  *
  * Started by the first of its users, closed by the last.
  *
@@ -27,7 +26,10 @@ interface HeldEntry {
  */
 export class RedisNodeEntries {
   readonly #logger = new Logger('RealtimeRedis');
-  readonly #held = new Map<string, HeldEntry>();
+  /** scope -> connection -> entry. */
+  readonly #held = new Map<string, Map<string, HeldEntry>>();
+  /** Scopes recorded for this node in the registry. */
+  readonly #registered = new Set<string>();
   #users = 0;
   #nodeId = '';
   #context: BackendContext | undefined;
@@ -50,6 +52,11 @@ export class RedisNodeEntries {
   /** How long every presence key lives without a refresh, in ms, as the scripts take it. */
   get ttl(): string {
     return this.#ttl;
+  }
+
+  /** The base key of a scope's presence keys. */
+  scopeKey(scope: string): string {
+    return scopeKey(this.connections.keyPrefix, scope);
   }
 
   async acquire(context: BackendContext): Promise<void> {
@@ -93,23 +100,41 @@ export class RedisNodeEntries {
 
   /** Records an entry; resolves to 1 (the user's first in the scope), 0, or -1 (refused: `limit` reached). */
   async add(scope: string, connectionId: string, userId: string, info: string, limit?: number): Promise<-1 | 0 | 1> {
-    const key = heldKey(scope, connectionId);
-    this.#held.set(key, { scope, connectionId, userId, info });
-    const prefix = this.connections.keyPrefix;
+    let entries = this.#held.get(scope);
+    if (entries === undefined) {
+      entries = new Map();
+      this.#held.set(scope, entries);
+    }
+    entries.set(connectionId, { userId, info });
     let added: -1 | 0 | 1;
     try {
+      if (!this.#registered.has(scope)) {
+        // Recorded before the entry, so a crash right after leaves nothing a survivor cannot find.
+        await this.connections.run('recording presence', (redis) =>
+          redis.realtimeNodesRegister(this.#nodes(), this.#ttl, this.#nodeId, scope),
+        );
+        this.#registered.add(scope);
+      }
       added = await this.connections.run('recording presence', (redis) =>
-        redis.realtimePresenceAdd(prefix, this.#ttl, this.#nodeId, scope, connectionId, userId, info, limit ?? ''),
+        redis.realtimePresenceAdd(
+          this.scopeKey(scope),
+          this.#ttl,
+          this.#nodeId,
+          connectionId,
+          userId,
+          info,
+          limit ?? '',
+        ),
       );
     } catch (error) {
-      // Kept locally when Redis is away: the next resync records it.
+      // Kept locally when Redis is away (the next resync records it), unless it was a capped check.
       if (limit !== undefined) {
-        this.#held.delete(key);
+        this.#forget(scope, connectionId);
       }
       throw error;
     }
     if (added === -1) {
-      this.#held.delete(key);
+      this.#forget(scope, connectionId);
     }
     return added;
   }
@@ -117,36 +142,44 @@ export class RedisNodeEntries {
   /** Forgets an entry; resolves to the member when it was the user's last connection in the scope. */
   async remove(scope: string, connectionId: string): Promise<PresenceMember | undefined> {
     // Forgotten locally first: if Redis is away now, the next resync removes it there.
-    if (!this.#held.delete(heldKey(scope, connectionId))) {
+    if (!this.#forget(scope, connectionId)) {
       return undefined;
     }
-    const prefix = this.connections.keyPrefix;
     const left = await this.connections.run('removing presence', (redis) =>
-      redis.realtimePresenceRemove(prefix, this.#ttl, this.#nodeId, scope, connectionId),
+      redis.realtimePresenceRemove(this.scopeKey(scope), this.#ttl, this.#nodeId, connectionId),
     );
     return left === null ? undefined : { userId: left[0], info: parseInfo(left[1]) };
   }
 
   /** This node's copy follows an info change, so a resync puts back the new info. */
   holdInfo(scope: string, userId: string, info: string): void {
-    for (const [key, entry] of this.#held) {
-      if (entry.scope === scope && entry.userId === userId) {
-        this.#held.set(key, { ...entry, info });
+    for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
+      if (entry.userId === userId) {
+        this.#held.get(scope)?.set(connectionId, { userId, info });
       }
     }
   }
 
-  /** A scope's key, as the scripts name it (`scope_key` in redis-scripts.ts). */
-  key(scope: string, what: 'conns' | 'users' | 'info'): string {
-    return `${this.connections.keyPrefix}presence:${scope}:${what}`;
+  #forget(scope: string, connectionId: string): boolean {
+    const entries = this.#held.get(scope);
+    if (entries === undefined || !entries.delete(connectionId)) {
+      return false;
+    }
+    if (entries.size === 0) {
+      this.#held.delete(scope);
+    }
+    return true;
+  }
+
+  #nodes(): string {
+    return nodesKey(this.connections.keyPrefix);
   }
 
   /**
-   * One heartbeat: say this node is alive, put its entries back if needed, and reap dead nodes. Every quarter of
-   * the keys' time to live, it also puts off the expiry of the presence keys this node's entries live in.
+   * One heartbeat: say this node is alive, put its entries back if needed, and clean up dead nodes. Every quarter of
+   * the keys' time to live, it also puts off the expiry of the scopes this node holds entries in.
    */
   async #tick(): Promise<void> {
-    const prefix = this.connections.keyPrefix;
     const timeout = this.connections.options.nodeTimeoutMs;
     const now = Date.now();
     const refresh = now - this.#refreshedAt >= this.#ttlMs / 4;
@@ -155,46 +188,74 @@ export class RedisNodeEntries {
     }
     try {
       const missing = await this.connections.run('heartbeat', (redis) =>
-        redis.realtimePresenceHeartbeat(prefix, this.#ttl, this.#nodeId, timeout, refresh ? '1' : ''),
+        redis.realtimeNodesHeartbeat(this.#nodes(), this.#ttl, this.#nodeId, timeout),
       );
       if (missing === 1 || this.#resyncNeeded) {
         this.#resyncNeeded = false;
         await this.#resync();
+      } else if (refresh) {
+        await Promise.all(
+          [...this.#held.keys()].map((scope) =>
+            this.connections.run('refreshing presence', (redis) =>
+              redis.realtimePresenceTouch(this.scopeKey(scope), this.#ttl, this.#nodeId),
+            ),
+          ),
+        );
       }
-      const left = await this.connections.run('reaping dead nodes', (redis) =>
-        redis.realtimePresenceReap(prefix, this.#ttl, this.#nodeId, timeout),
-      );
-      this.#announce(left);
+      await this.#reapDeadNodes(timeout);
     } catch (error) {
       this.#resyncNeeded = true;
       this.#logger.debug(`Presence heartbeat failed: ${(error as Error).message}`);
     }
   }
 
-  /** Makes Redis hold exactly this node's entries; reports users recorded there who are not any more. */
-  async #resync(): Promise<void> {
-    const entries: string[] = [];
-    for (const entry of this.#held.values()) {
-      entries.push(entry.scope, entry.connectionId, entry.userId, entry.info);
-    }
-    const prefix = this.connections.keyPrefix;
-    const left = await this.connections.run('resyncing presence', (redis) =>
-      redis.realtimePresenceResync(prefix, this.#ttl, this.#nodeId, ...entries),
+  /** Claims the nodes silent past the timeout, removes their entries scope by scope, and reports who left. */
+  async #reapDeadNodes(timeout: number): Promise<void> {
+    const claimed = await this.connections.run('reaping dead nodes', (redis) =>
+      redis.realtimeNodesClaimDead(this.#nodes(), this.#ttl, this.#nodeId, timeout),
     );
-    this.#announce(left);
-  }
-
-  #announce(left: string[]): void {
-    for (let i = 0; i + 2 < left.length; i += 3) {
-      if (left[i] !== CONNECTIONS_SCOPE) {
-        this.#context?.presenceExpired(left[i], { userId: left[i + 1], info: parseInfo(left[i + 2]) });
-      }
+    for (let i = 0; i + 1 < claimed.length;) {
+      const node = String(claimed[i]);
+      const count = Number(claimed[i + 1]);
+      const scopes = claimed.slice(i + 2, i + 2 + count).map(String);
+      i += 2 + count;
+      await Promise.all(scopes.map((scope) => this.#resyncScope(scope, node, [])));
     }
   }
-}
 
-function heldKey(scope: string, connectionId: string): string {
-  return `${scope}\0${connectionId}`;
+  /** Makes Redis hold exactly this node's entries, in every scope it holds or held; reports users who left. */
+  async #resync(): Promise<void> {
+    const held = [...this.#held.keys()];
+    const before = await this.connections.run('resyncing presence', (redis) =>
+      redis.realtimeNodesSetScopes(this.#nodes(), this.#ttl, this.#nodeId, ...held),
+    );
+    this.#registered.clear();
+    for (const scope of held) {
+      this.#registered.add(scope);
+    }
+    const scopes = new Set([...before, ...held]);
+    await Promise.all(
+      [...scopes].map((scope) => {
+        const entries: string[] = [];
+        for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
+          entries.push(connectionId, entry.userId, entry.info);
+        }
+        return this.#resyncScope(scope, this.#nodeId, entries);
+      }),
+    );
+  }
+
+  async #resyncScope(scope: string, node: string, entries: string[]): Promise<void> {
+    const left = await this.connections.run('resyncing presence', (redis) =>
+      redis.realtimePresenceResyncScope(this.scopeKey(scope), this.#ttl, node, ...entries),
+    );
+    if (scope === CONNECTIONS_SCOPE) {
+      return;
+    }
+    for (let i = 0; i + 1 < left.length; i += 2) {
+      this.#context?.presenceExpired(scope, { userId: left[i], info: parseInfo(left[i + 1]) });
+    }
+  }
 }
 
 export function parseInfo(text: string): Readonly<Record<string, unknown>> {

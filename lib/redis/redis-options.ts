@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { describeValue } from '../util/describe-value.js';
 import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } from '../util/option-checks.js';
 
@@ -6,8 +6,16 @@ import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } fr
 export interface RedisRealtimeOptions {
   /** `redis://[[user]:password@]host[:port][/db]` (or `rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
   readonly url?: string;
-  /** More ioredis options (TLS, password, ...), applied over what `url` says. */
+  /**
+   * A Redis Cluster (or Valkey cluster) instead of one Redis: some of its nodes, as `'host:port'` strings (the
+   * others are discovered). Channels then use sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7) and every key of a
+   * channel (presence, history) lives on the channel's slot. Not with `url`.
+   */
+  readonly cluster?: readonly string[];
+  /** More ioredis options (TLS, password, ...), applied over what `url` says; with `cluster`, to every node. */
   readonly redis?: RedisOptions;
+  /** More ioredis Cluster options (`natMap`, `dnsLookup`, `scaleReads`, ...), with `cluster`. */
+  readonly clusterOptions?: ClusterOptions;
   /** Prefix of every key and pub/sub channel, so several apps can share one Redis. Default `'realtime:'`. */
   readonly keyPrefix?: string;
   /**
@@ -27,6 +35,9 @@ export interface RedisRealtimeOptions {
 
 export interface ResolvedRedisOptions {
   readonly url: string;
+  /** The cluster's seed nodes, or undefined for one Redis at `url`. */
+  readonly cluster: readonly { host: string; port: number }[] | undefined;
+  readonly clusterOptions: ClusterOptions;
   readonly redis: RedisOptions;
   readonly keyPrefix: string;
   readonly nodeTimeoutMs: number;
@@ -34,7 +45,16 @@ export interface ResolvedRedisOptions {
   readonly startWhenUnavailable: boolean;
 }
 
-const KNOWN = ['url', 'redis', 'keyPrefix', 'nodeTimeoutMs', 'commandTimeoutMs', 'startWhenUnavailable'];
+const KNOWN = [
+  'url',
+  'cluster',
+  'clusterOptions',
+  'redis',
+  'keyPrefix',
+  'nodeTimeoutMs',
+  'commandTimeoutMs',
+  'startWhenUnavailable',
+];
 
 /** Validates `redisRealtime()`'s options; a bad one throws naming it and the value. */
 export function resolveRedisOptions(options: RedisRealtimeOptions = {}): ResolvedRedisOptions {
@@ -46,8 +66,15 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
       throw new RealtimeOptionsError(`Unknown redisRealtime option "${key}". Known options: ${KNOWN.join(', ')}`);
     }
   }
+  if (options.url !== undefined && options.cluster !== undefined) {
+    throw new RealtimeOptionsError(
+      'redisRealtime options "url" and "cluster" exclude each other: one Redis, or the nodes of a Redis Cluster',
+    );
+  }
   const {
     url = 'redis://127.0.0.1:6379',
+    cluster,
+    clusterOptions = {},
     redis = {},
     keyPrefix = 'realtime:',
     nodeTimeoutMs = 15_000,
@@ -60,6 +87,13 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
       url,
       (value) => typeof value === 'string' && /^rediss?:\/\/[^\s]*$/.test(value),
       'a redis:// URL',
+    ),
+    cluster: cluster === undefined ? undefined : clusterNodes(cluster),
+    clusterOptions: check(
+      'clusterOptions',
+      clusterOptions,
+      (value) => typeof value === 'object' && value !== null,
+      'an ioredis ClusterOptions object',
     ),
     redis: check('redis', redis, (value) => typeof value === 'object' && value !== null, 'an ioredis options object'),
     keyPrefix: check(
@@ -86,4 +120,21 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
 
 function check<T>(name: string, value: T, valid: (value: T) => boolean, expected: string): T {
   return checkOption(name, value, valid, expected, 'redisRealtime option');
+}
+
+/** `'host:port'` strings as ioredis cluster nodes; a bad one throws naming it. */
+function clusterNodes(nodes: unknown): { host: string; port: number }[] {
+  const parsed = Array.isArray(nodes)
+    ? nodes.map((node: unknown) => {
+        const match = typeof node === 'string' ? /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(node) : null;
+        const port = match === null ? NaN : Number(match[2]);
+        return match === null || port < 1 || port > 65535 ? undefined : { host: match[1], port };
+      })
+    : [];
+  if (!Array.isArray(nodes) || nodes.length === 0 || parsed.some((node) => node === undefined)) {
+    throw new RealtimeOptionsError(
+      `Invalid redisRealtime option "cluster": expected a non-empty array of "host:port" strings, got ${describeValue(nodes)}`,
+    );
+  }
+  return parsed as { host: string; port: number }[];
 }

@@ -35,13 +35,13 @@ export class RedisPresenceStore extends PresenceStore {
     this.entries.holdInfo(channel, member.userId, info);
     const { connections, ttl } = this.entries;
     const updated = await connections.run('updating presence', (redis) =>
-      redis.realtimePresenceSetInfo(connections.keyPrefix, ttl, channel, member.userId, info),
+      redis.realtimePresenceSetInfo(this.entries.scopeKey(channel), ttl, member.userId, info),
     );
     return updated === 1;
   }
 
   async members(channel: string): Promise<PresenceMember[]> {
-    const key = this.entries.key(channel, 'info');
+    const key = `${this.entries.scopeKey(channel)}:presence:info`;
     const info = await this.entries.connections.run('reading presence', (redis) => redis.hgetall(key));
     return Object.entries(info).map(([userId, text]) => ({ userId, info: parseInfo(text) }));
   }

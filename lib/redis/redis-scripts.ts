@@ -1,163 +1,186 @@
 /**
- * The Lua scripts behind the Redis stores. Each runs atomically, which is what makes presence counts exact across
- * instances, a dead instance's `user_left` announced by exactly one survivor, and history offsets published in the
- * order they were given out. Keys are built inside the scripts from the prefix (ARGV[1]), so they need one Redis
- * (a primary with replicas is fine; Redis Cluster is not supported).
- *
- * Keys, after the prefix:
- * - `nodes`: sorted set of instance ids, scored by their last heartbeat (Redis time, ms)
- * - `node:<id>:presence`: set of `[scope, connectionId, userId]` entries the instance holds
- * - `presence:<scope>:conns` (connection -> user), `:users` (user -> connections), `:info` (user -> info JSON);
- *   a scope is a channel, or `#connections` for every connection (anonymous ones under the user "")
- * - `history:<channel>:meta` (epoch, offset) and `history:<channel>:log`, a stream with ids `<offset>-<time ms>`
+ * The Lua scripts behind the Redis stores. Each runs atomically on one slot: KEYS[1] is the base key of what it
+ * works on (see `redis-keys.ts`), and every other key it touches is built from it, so on a Redis Cluster the script
+ * runs on the node that owns that slot. That is what makes presence counts exact across instances, a dead
+ * instance's `user_left` announced by exactly one survivor, and history offsets published in the order they were
+ * given out.
  */
 
-const PRESENCE_LIB = `
-local P = ARGV[1]
-local TTL = ARGV[2]
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local function scope_key(scope, what) return P .. 'presence:' .. scope .. ':' .. what end
-local function node_key(node) return P .. 'node:' .. node .. ':presence' end
+/** Presence scripts: KEYS[1] is a scope's base key, ARGV[1] the time to live of its keys (ms). */
+const SCOPE_LIB = `
+local B = KEYS[1]
+local TTL = ARGV[1]
+local CONNS, USERS, INFO = B .. ':presence:conns', B .. ':presence:users', B .. ':presence:info'
+local function node_set(node) return B .. ':presence:node:' .. node end
 -- Every key expires: if all nodes stop at once, no reaper is left to remove their entries. Live nodes refresh theirs.
-local function touch_scope(scope)
-  for _, what in ipairs({'conns', 'users', 'info'}) do redis.call('PEXPIRE', scope_key(scope, what), TTL) end
+local function touch(node)
+  for _, key in ipairs({CONNS, USERS, INFO, node_set(node)}) do redis.call('PEXPIRE', key, TTL) end
 end
-local function add_entry(node, scope, conn, user, info)
-  if redis.call('HSETNX', scope_key(scope, 'conns'), conn, user) == 0 then return false end
-  redis.call('SADD', node_key(node), cjson.encode({scope, conn, user}))
-  redis.call('PEXPIRE', node_key(node), TTL)
-  local first = redis.call('HINCRBY', scope_key(scope, 'users'), user, 1) == 1
-  if first then redis.call('HSET', scope_key(scope, 'info'), user, info) end
-  touch_scope(scope)
+local function add_entry(node, conn, user, info)
+  if redis.call('HSETNX', CONNS, conn, user) == 0 then return false end
+  redis.call('SADD', node_set(node), conn)
+  local first = redis.call('HINCRBY', USERS, user, 1) == 1
+  if first then redis.call('HSET', INFO, user, info) end
+  touch(node)
   return first
 end
--- Forgets a connection; returns the user's info when it was the user's last connection in the scope.
-local function remove_entry(scope, conn)
-  local user = redis.call('HGET', scope_key(scope, 'conns'), conn)
+-- Forgets a connection; returns {user, info} when it was the user's last connection in the scope.
+local function remove_entry(node, conn)
+  local user = redis.call('HGET', CONNS, conn)
   if not user then return nil end
-  redis.call('HDEL', scope_key(scope, 'conns'), conn)
-  if redis.call('HINCRBY', scope_key(scope, 'users'), user, -1) > 0 then return nil end
-  redis.call('HDEL', scope_key(scope, 'users'), user)
-  local info = redis.call('HGET', scope_key(scope, 'info'), user)
-  redis.call('HDEL', scope_key(scope, 'info'), user)
+  redis.call('HDEL', CONNS, conn)
+  redis.call('SREM', node_set(node), conn)
+  if redis.call('HINCRBY', USERS, user, -1) > 0 then return nil end
+  redis.call('HDEL', USERS, user)
+  local info = redis.call('HGET', INFO, user)
+  redis.call('HDEL', INFO, user)
   return {user, info or '{}'}
 end
--- Forgets every entry of a node; returns a map "scope\\0user" -> {scope, user, info} of users who left.
+-- Forgets every entry of a node in the scope; returns a map user -> info of the users who left.
 local function remove_node(node)
   local left = {}
-  for _, entry in ipairs(redis.call('SMEMBERS', node_key(node))) do
-    local e = cjson.decode(entry)
-    local gone = remove_entry(e[1], e[2])
-    if gone then left[e[1] .. '\\0' .. gone[1]] = {e[1], gone[1], gone[2]} end
+  for _, conn in ipairs(redis.call('SMEMBERS', node_set(node))) do
+    local gone = remove_entry(node, conn)
+    if gone then left[gone[1]] = gone[2] end
   end
-  redis.call('DEL', node_key(node))
+  redis.call('DEL', node_set(node))
   return left
 end
 local function flatten(left)
   local out = {}
-  for _, v in pairs(left) do
-    out[#out + 1] = v[1]; out[#out + 1] = v[2]; out[#out + 1] = v[3]
-  end
+  for user, info in pairs(left) do out[#out + 1] = user; out[#out + 1] = info end
   return out
 end
 `;
 
 /**
- * ARGV: prefix, ttl, node, scope, connection, user, info, limit or "". Returns 1 when the user just became a member,
- * 0 when it was one already, -1 (recording nothing) when the user has `limit` connections in the scope already.
+ * ARGV: ttl, node, connection, user, info, limit or "". Returns 1 when the user just became a member, 0 when it was
+ * one already, -1 (recording nothing) when the user has `limit` connections in the scope already.
  */
-const PRESENCE_ADD = `${PRESENCE_LIB}
-if ARGV[8] ~= '' and tonumber(redis.call('HGET', scope_key(ARGV[4], 'users'), ARGV[6]) or 0) >= tonumber(ARGV[8])
-  and redis.call('HEXISTS', scope_key(ARGV[4], 'conns'), ARGV[5]) == 0 then
+const PRESENCE_ADD = `${SCOPE_LIB}
+if ARGV[6] ~= '' and redis.call('HEXISTS', CONNS, ARGV[3]) == 0
+  and tonumber(redis.call('HGET', USERS, ARGV[4]) or 0) >= tonumber(ARGV[6]) then
   return -1
 end
-redis.call('ZADD', P .. 'nodes', 'NX', now_ms(), ARGV[3])
-redis.call('PEXPIRE', P .. 'nodes', TTL)
-return add_entry(ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) and 1 or 0
+return add_entry(ARGV[2], ARGV[3], ARGV[4], ARGV[5]) and 1 or 0
 `;
 
-/** ARGV: prefix, ttl, node, scope, connection. Returns [user, info] when it was the user's last connection, else nil. */
-const PRESENCE_REMOVE = `${PRESENCE_LIB}
-local user = redis.call('HGET', scope_key(ARGV[4], 'conns'), ARGV[5])
-if not user then return nil end
-redis.call('SREM', node_key(ARGV[3]), cjson.encode({ARGV[4], ARGV[5], user}))
-return remove_entry(ARGV[4], ARGV[5])
+/** ARGV: ttl, node, connection. Returns [user, info] when it was the user's last connection, else nil. */
+const PRESENCE_REMOVE = `${SCOPE_LIB}
+return remove_entry(ARGV[2], ARGV[3])
 `;
 
-/** ARGV: prefix, ttl, scope, user, info. Replaces a member's info; returns 1 when the user is a member, else 0. */
-const PRESENCE_SET_INFO = `${PRESENCE_LIB}
-if redis.call('HEXISTS', scope_key(ARGV[3], 'users'), ARGV[4]) == 0 then return 0 end
-redis.call('HSET', scope_key(ARGV[3], 'info'), ARGV[4], ARGV[5])
-touch_scope(ARGV[3])
+/** ARGV: ttl, user, info. Replaces a member's info; returns 1 when the user is a member, else 0. */
+const PRESENCE_SET_INFO = `${SCOPE_LIB}
+if redis.call('HEXISTS', USERS, ARGV[2]) == 0 then return 0 end
+redis.call('HSET', INFO, ARGV[2], ARGV[3])
+redis.call('PEXPIRE', INFO, TTL)
 return 1
 `;
 
 /**
- * ARGV: prefix, ttl, node, timeout ms, refresh ("1" or ""). Records the heartbeat (and with refresh, puts off the
- * expiry of every presence key of this node's entries); returns 1 when the node had been missing or silent past the
- * timeout (its entries may have been reaped: it must resync them).
+ * ARGV: ttl, node, then [connection, user, info] for each entry the node really holds in the scope. Replaces the
+ * node's recorded entries there with these (after Redis lost them, after the node was reaped while alive, or with
+ * none: a dead node's removal); returns [user, info, ...] for users who were members and are not any more.
  */
-const PRESENCE_HEARTBEAT = `${PRESENCE_LIB}
-local now = now_ms()
-local previous = redis.call('ZSCORE', P .. 'nodes', ARGV[3])
-redis.call('ZADD', P .. 'nodes', now, ARGV[3])
-redis.call('PEXPIRE', P .. 'nodes', TTL)
-redis.call('PEXPIRE', node_key(ARGV[3]), TTL)
-if ARGV[5] == '1' then
-  local touched = {}
-  for _, entry in ipairs(redis.call('SMEMBERS', node_key(ARGV[3]))) do
-    local scope = cjson.decode(entry)[1]
-    if not touched[scope] then touched[scope] = true; touch_scope(scope) end
-  end
+const PRESENCE_RESYNC_SCOPE = `${SCOPE_LIB}
+local node = ARGV[2]
+local left = remove_node(node)
+for i = 3, #ARGV, 3 do
+  add_entry(node, ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  left[ARGV[i + 1]] = nil
 end
-if not previous or now - tonumber(previous) > tonumber(ARGV[4]) then return 1 end
+return flatten(left)
+`;
+
+/** ARGV: ttl, node. Puts off the expiry of the scope's keys (the node holds entries there). */
+const PRESENCE_TOUCH = `${SCOPE_LIB}
+touch(ARGV[2])
+return 1
+`;
+
+/** Node registry scripts: KEYS[1] is the registry's base key, ARGV[1] the time to live of its keys (ms). */
+const NODES_LIB = `
+local R = KEYS[1]
+local TTL = ARGV[1]
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function scopes(node) return R .. ':scopes:' .. node end
+-- SADD of ARGV[from..], in chunks (unpack has a stack limit).
+local function add_scopes(node, from)
+  for i = from, #ARGV, 1000 do
+    redis.call('SADD', scopes(node), unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  end
+  redis.call('PEXPIRE', scopes(node), TTL)
+end
+`;
+
+/** ARGV: ttl, node, then scopes. Records the node (if new) and the scopes where it is about to hold entries. */
+const NODES_REGISTER = `${NODES_LIB}
+redis.call('ZADD', R, 'NX', now_ms(), ARGV[2])
+redis.call('PEXPIRE', R, TTL)
+if #ARGV > 2 then add_scopes(ARGV[2], 3) end
+return 1
+`;
+
+/**
+ * ARGV: ttl, node, timeout ms. Records the heartbeat; returns 1 when the node had been missing or silent past the
+ * timeout (its entries may have been reaped: it must resync them), else 0.
+ */
+const NODES_HEARTBEAT = `${NODES_LIB}
+local now = now_ms()
+local previous = redis.call('ZSCORE', R, ARGV[2])
+redis.call('ZADD', R, now, ARGV[2])
+redis.call('PEXPIRE', R, TTL)
+redis.call('PEXPIRE', scopes(ARGV[2]), TTL)
+if not previous or now - tonumber(previous) > tonumber(ARGV[3]) then return 1 end
 return 0
 `;
 
 /**
- * ARGV: prefix, ttl, node (the caller, never reaped), timeout ms. Removes the entries of every node silent past the
- * timeout; returns [scope, user, info, ...] for the users who left, to the one caller that removed them.
+ * ARGV: ttl, node (the caller, never claimed), timeout ms. Claims every node silent past the timeout: takes it out
+ * of the registry and returns [node, count, scope1, ..., scopeN, ...], to the one caller that claimed it, which then
+ * removes the node's entries scope by scope (PRESENCE_RESYNC_SCOPE with none) and announces the leaves.
  */
-const PRESENCE_REAP = `${PRESENCE_LIB}
-local cutoff = now_ms() - tonumber(ARGV[4])
-local left = {}
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', P .. 'nodes', '-inf', cutoff)) do
-  if node ~= ARGV[3] then
-    for k, v in pairs(remove_node(node)) do left[k] = v end
-    redis.call('ZREM', P .. 'nodes', node)
+const NODES_CLAIM_DEAD = `${NODES_LIB}
+local cutoff = now_ms() - tonumber(ARGV[3])
+local out = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', R, '-inf', cutoff)) do
+  if node ~= ARGV[2] then
+    local held = redis.call('SMEMBERS', scopes(node))
+    out[#out + 1] = node; out[#out + 1] = #held
+    for _, scope in ipairs(held) do out[#out + 1] = scope end
+    redis.call('ZREM', R, node)
+    redis.call('DEL', scopes(node))
   end
 end
-return flatten(left)
+return out
 `;
 
 /**
- * ARGV: prefix, ttl, node, then [scope, connection, user, info] for each entry the node really holds. Replaces the
- * node's recorded entries with these (after Redis lost them, or after the node was reaped while alive); returns
- * [scope, user, info, ...] for users who were recorded and are not any more. An empty list removes the node.
+ * ARGV: ttl, node, then the scopes where the node holds entries now (none: it leaves). Replaces its recorded scopes
+ * and returns the ones recorded before, so the caller cleans those it no longer holds.
  */
-const PRESENCE_RESYNC = `${PRESENCE_LIB}
-local node = ARGV[3]
-local left = remove_node(node)
-for i = 4, #ARGV, 4 do
-  add_entry(node, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-  left[ARGV[i] .. '\\0' .. ARGV[i + 2]] = nil
-end
-if #ARGV > 3 then
-  redis.call('ZADD', P .. 'nodes', now_ms(), node)
-  redis.call('PEXPIRE', P .. 'nodes', TTL)
+const NODES_SET_SCOPES = `${NODES_LIB}
+local before = redis.call('SMEMBERS', scopes(ARGV[2]))
+redis.call('DEL', scopes(ARGV[2]))
+if #ARGV > 2 then
+  add_scopes(ARGV[2], 3)
+  redis.call('ZADD', R, now_ms(), ARGV[2])
+  redis.call('PEXPIRE', R, TTL)
 else
-  redis.call('ZREM', P .. 'nodes', node)
+  redis.call('ZREM', R, ARGV[2])
 end
-return flatten(left)
+return before
 `;
 
+/** History scripts: KEYS[1] is the channel's base key (also its pub/sub channel). */
 const HISTORY_LIB = `
-local P = ARGV[1]
-local meta = P .. 'history:' .. ARGV[2] .. ':meta'
-local log = P .. 'history:' .. ARGV[2] .. ':log'
+local B = KEYS[1]
+local meta = B .. ':history:meta'
+local log = B .. ':history:log'
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -193,44 +216,44 @@ end
 `;
 
 /**
- * ARGV: prefix, channel, frame (without offset), size, ttl ms or "", new epoch, then optionally the pub/sub channel
- * and the broker header: the message is published in the same step, so every node receives the channel's messages
- * in offset order. Returns [epoch, offset, frame with offset].
+ * ARGV: frame (without offset), size, ttl ms or "", new epoch, then optionally the publish command (PUBLISH, or
+ * SPUBLISH on a cluster) and the broker header: the message is published on the channel (KEYS[1]) in the same step,
+ * so every node receives the channel's messages in offset order. Returns [epoch, offset, frame with offset].
  */
 const HISTORY_APPEND = `${HISTORY_LIB}
 local now = now_ms()
-local epoch = open(ARGV[6], ARGV[5], now)
+local epoch = open(ARGV[4], ARGV[3], now)
 local offset = redis.call('HINCRBY', meta, 'offset', 1)
-local frame = '{"offset":' .. offset .. ',' .. string.sub(ARGV[3], 2)
-redis.call('XADD', log, 'MAXLEN', tonumber(ARGV[4]), offset .. '-' .. now, 'f', frame)
-if ARGV[5] ~= '' then
-  redis.call('PEXPIRE', meta, ARGV[5])
-  redis.call('PEXPIRE', log, ARGV[5])
+local frame = '{"offset":' .. offset .. ',' .. string.sub(ARGV[1], 2)
+redis.call('XADD', log, 'MAXLEN', tonumber(ARGV[2]), offset .. '-' .. now, 'f', frame)
+if ARGV[3] ~= '' then
+  redis.call('PEXPIRE', meta, ARGV[3])
+  redis.call('PEXPIRE', log, ARGV[3])
 end
-if ARGV[7] then
-  local header = ARGV[8]
-  redis.call('PUBLISH', ARGV[7], string.sub(header, 1, -2) .. ',"offset":' .. offset .. '}\\n' .. frame)
+if ARGV[5] then
+  local header = ARGV[6]
+  redis.call(ARGV[5], B, string.sub(header, 1, -2) .. ',"offset":' .. offset .. '}\\n' .. frame)
 end
 return {epoch, offset, frame}
 `;
 
 /**
- * ARGV: prefix, channel, since or "", limit, ttl ms or "", new epoch. Returns [epoch, offset, complete (0/1),
- * offset1, frame1, offset2, frame2, ...], oldest first.
+ * ARGV: since or "", limit, ttl ms or "", new epoch. Returns [epoch, offset, complete (0/1), offset1, frame1,
+ * offset2, frame2, ...], oldest first.
  */
 const HISTORY_READ = `${HISTORY_LIB}
-local epoch, offset = open(ARGV[6], ARGV[5], now_ms())
-local limit = tonumber(ARGV[4])
+local epoch, offset = open(ARGV[4], ARGV[3], now_ms())
+local limit = tonumber(ARGV[2])
 local out = {epoch, offset, 1}
 local entries
-if ARGV[3] == '' then
+if ARGV[1] == '' then
   entries = redis.call('XREVRANGE', log, '+', '-', 'COUNT', limit)
   for i = #entries, 1, -1 do
     out[#out + 1] = part(entries[i][1], 1); out[#out + 1] = entries[i][2][2]
   end
   return out
 end
-local since = tonumber(ARGV[3])
+local since = tonumber(ARGV[1])
 local first = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
 local complete = since <= offset and (since == offset or (first ~= nil and part(first[1], 1) <= since + 1))
 out[3] = complete and 1 or 0
@@ -245,23 +268,30 @@ export const REDIS_SCRIPTS = {
   realtimePresenceAdd: PRESENCE_ADD,
   realtimePresenceRemove: PRESENCE_REMOVE,
   realtimePresenceSetInfo: PRESENCE_SET_INFO,
-  realtimePresenceHeartbeat: PRESENCE_HEARTBEAT,
-  realtimePresenceReap: PRESENCE_REAP,
-  realtimePresenceResync: PRESENCE_RESYNC,
+  realtimePresenceResyncScope: PRESENCE_RESYNC_SCOPE,
+  realtimePresenceTouch: PRESENCE_TOUCH,
+  realtimeNodesRegister: NODES_REGISTER,
+  realtimeNodesHeartbeat: NODES_HEARTBEAT,
+  realtimeNodesClaimDead: NODES_CLAIM_DEAD,
+  realtimeNodesSetScopes: NODES_SET_SCOPES,
   realtimeHistoryAppend: HISTORY_APPEND,
   realtimeHistoryRead: HISTORY_READ,
 } as const;
 
-type Script<Result> = (...args: (string | number)[]) => Promise<Result>;
+/** A script as a command: the base key, then its arguments. */
+type Script<Result> = (key: string, ...args: (string | number)[]) => Promise<Result>;
 
 /** The scripts as commands on the command connection (ioredis `defineCommand`, EVALSHA with a fallback). */
 export interface RedisScripts {
   realtimePresenceAdd: Script<-1 | 0 | 1>;
   realtimePresenceRemove: Script<[string, string] | null>;
   realtimePresenceSetInfo: Script<0 | 1>;
-  realtimePresenceHeartbeat: Script<0 | 1>;
-  realtimePresenceReap: Script<string[]>;
-  realtimePresenceResync: Script<string[]>;
+  realtimePresenceResyncScope: Script<string[]>;
+  realtimePresenceTouch: Script<1>;
+  realtimeNodesRegister: Script<1>;
+  realtimeNodesHeartbeat: Script<0 | 1>;
+  realtimeNodesClaimDead: Script<(string | number)[]>;
+  realtimeNodesSetScopes: Script<string[]>;
   realtimeHistoryAppend: Script<[string, number, string]>;
   realtimeHistoryRead: Script<(string | number)[]>;
 }

@@ -196,12 +196,16 @@ describe('every Redis key the library writes expires', () => {
     const keys = await inspector.keys(`${prefix}*`);
     expect(keys.map((key) => key.slice(prefix.length)).sort()).toEqual(
       expect.arrayContaining([
-        'history:room:ttl:log',
-        'history:room:ttl:meta',
-        'nodes',
-        'presence:#connections:conns',
-        'presence:room:ttl:info',
-        'presence:room:ttl:users',
+        '{channel:room:ttl}:history:log',
+        '{channel:room:ttl}:history:meta',
+        '{channel:room:ttl}:presence:conns',
+        '{channel:room:ttl}:presence:info',
+        '{channel:room:ttl}:presence:users',
+        `{channel:room:ttl}:presence:node:${alice.connectionId.split('.')[0]}`,
+        '{connections}:presence:conns',
+        '{connections}:presence:users',
+        '{nodes}',
+        `{nodes}:scopes:${alice.connectionId.split('.')[0]}`,
       ]),
     );
     for (const key of keys) {

@@ -122,7 +122,7 @@ describe('Redis faults (a redis-server this test starts and stops)', () => {
     try {
       // Subscriptions are renewed after the reconnect (two instances with members in news:n).
       const subscribers = async () =>
-        ((await inspector.pubsub('NUMSUB', 'realtime:channel:news:n')) as [string, number])[1];
+        ((await inspector.pubsub('NUMSUB', 'realtime:{channel:news:n}')) as [string, number])[1];
       expect(await waitUntil(async () => (await subscribers()) === 2)).toBe(true);
     } finally {
       inspector.disconnect();

@@ -108,7 +108,7 @@ describe('three instances on one Redis', () => {
   });
 
   it('subscribes an instance to a channel on Redis only while it has a member there', async () => {
-    const topic = `${prefix}channel:room:interest`;
+    const topic = `${prefix}{channel:room:interest}`;
     const subscribers = async () => ((await inspector.pubsub('NUMSUB', topic)) as [string, number])[1];
     expect(await subscribers()).toBe(0);
     const alice = await connect(0, 'alice');
