@@ -8,8 +8,9 @@ import { SampleAuthenticator } from './auth/sample-authenticator.js';
  * - `REALTIME_RATE_LIMIT`: frames per second per user (default 100); `0` turns the limit off.
  * - `REALTIME_MAX_CONNECTIONS_PER_IP`: connections per IP address (default 100); `0` means no cap.
  * - `REDIS_URL`: run on Redis, so several sample processes behave as one server (default: in-process, no Redis);
- *   `REDIS_NODE_TIMEOUT_MS` sets how soon a dead process's members are removed (default 15 000), and
- *   `REDIS_KEY_PREFIX` keeps apps that share a Redis apart (default `realtime:`).
+ *   or `REDIS_CLUSTER_NODES` (`host:port,host:port,...`): the same on a Redis Cluster. `REDIS_NODE_TIMEOUT_MS` sets
+ *   how soon a dead process's members are removed (default 15 000), and `REDIS_KEY_PREFIX` keeps apps that share a
+ *   Redis apart (default `realtime:`).
  */
 export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOptions {
   const options: RealtimeModuleOptions = { path: '/realtime', authenticate: SampleAuthenticator };
@@ -21,15 +22,26 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   if (perIp !== undefined) {
     options.maxConnectionsPerIp = perIp;
   }
-  const redisUrl = env.REDIS_URL;
-  if (redisUrl !== undefined && redisUrl !== '') {
-    const nodeTimeoutMs = readCount(env, 'REDIS_NODE_TIMEOUT_MS');
-    Object.assign(
-      options,
-      redisRealtime({ url: redisUrl, nodeTimeoutMs, keyPrefix: env.REDIS_KEY_PREFIX || undefined }),
-    );
+  const backend = sampleBackend(env);
+  if (backend !== 'in-process') {
+    const shared = {
+      nodeTimeoutMs: readCount(env, 'REDIS_NODE_TIMEOUT_MS'),
+      keyPrefix: env.REDIS_KEY_PREFIX || undefined,
+    };
+    const where = backend === 'redis' ? { url: env.REDIS_URL } : { cluster: env.REDIS_CLUSTER_NODES!.split(',') };
+    Object.assign(options, redisRealtime({ ...where, ...shared }));
   }
   return options;
+}
+
+/** Which backend the environment selects; both `REDIS_URL` and `REDIS_CLUSTER_NODES` is an error. */
+export function sampleBackend(env: NodeJS.ProcessEnv): 'in-process' | 'redis' | 'redis-cluster' {
+  const url = env.REDIS_URL || undefined;
+  const cluster = env.REDIS_CLUSTER_NODES || undefined;
+  if (url !== undefined && cluster !== undefined) {
+    throw new Error('Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
+  return url !== undefined ? 'redis' : cluster !== undefined ? 'redis-cluster' : 'in-process';
 }
 
 function readCount(env: NodeJS.ProcessEnv, name: string): number | undefined {

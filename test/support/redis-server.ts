@@ -85,7 +85,7 @@ export class OwnRedis {
   }
 }
 
-function uniquePrefix(): string {
+export function uniquePrefix(): string {
   return `test-${randomBytes(4).toString('hex')}:`;
 }
 
