@@ -5,6 +5,7 @@ import { RedisHistoryStore } from './redis-history-store.js';
 import { type RedisRealtimeOptions, resolveRedisOptions } from './redis-options.js';
 import { RedisNodeEntries } from './redis-node-entries.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { RedisRateLimitStore } from './redis-rate-limit-store.js';
 
 export { RedisBroker } from './redis-broker.js';
 export { RedisConnectionCounter } from './redis-connection-counter.js';
@@ -12,6 +13,7 @@ export { RedisUnavailableError } from './redis-connections.js';
 export { RedisHistoryStore } from './redis-history-store.js';
 export type { RedisRealtimeOptions } from './redis-options.js';
 export { RedisPresenceStore } from './redis-presence-store.js';
+export { RedisRateLimitStore } from './redis-rate-limit-store.js';
 
 /** What `redisRealtime()` makes: spread it into the `RealtimeModule` options. */
 export interface RedisRealtime {
@@ -19,6 +21,8 @@ export interface RedisRealtime {
   readonly presenceStore: RedisPresenceStore;
   readonly historyStore: RedisHistoryStore;
   readonly connectionCounter: RedisConnectionCounter;
+  /** With `sharedRateLimits: true`. */
+  readonly rateLimitStore?: RedisRateLimitStore;
 }
 
 /**
@@ -39,12 +43,14 @@ export interface RedisRealtime {
  * ```
  */
 export function redisRealtime(options: RedisRealtimeOptions = {}): RedisRealtime {
-  const connections = new RedisConnections(resolveRedisOptions(options));
+  const resolved = resolveRedisOptions(options);
+  const connections = new RedisConnections(resolved);
   const entries = new RedisNodeEntries(connections);
   return {
     broker: new RedisBroker(connections),
     presenceStore: new RedisPresenceStore(entries),
     historyStore: new RedisHistoryStore(connections),
     connectionCounter: new RedisConnectionCounter(entries),
+    ...(resolved.sharedRateLimits ? { rateLimitStore: new RedisRateLimitStore(connections) } : {}),
   };
 }

@@ -24,6 +24,11 @@ export interface RedisRealtimeOptions {
    * are gone within about 4/3 of it. Default 15 000 ms (from 300 to 600 000).
    */
   readonly nodeTimeoutMs?: number;
+  /**
+   * Also share rate-limit buckets through Redis (`rateLimitStore`), so per-user limits hold for the whole cluster,
+   * not once per instance. Each check is one round trip that the frame waits for. Default false.
+   */
+  readonly sharedRateLimits?: boolean;
   /** A Redis command that has no answer after this long fails (nothing waits forever). Default 5 000 ms. */
   readonly commandTimeoutMs?: number;
   /**
@@ -43,6 +48,7 @@ export interface ResolvedRedisOptions {
   readonly nodeTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly startWhenUnavailable: boolean;
+  readonly sharedRateLimits: boolean;
 }
 
 const KNOWN = [
@@ -54,6 +60,7 @@ const KNOWN = [
   'nodeTimeoutMs',
   'commandTimeoutMs',
   'startWhenUnavailable',
+  'sharedRateLimits',
 ];
 
 /** Validates `redisRealtime()`'s options; a bad one throws naming it and the value. */
@@ -80,6 +87,7 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
     nodeTimeoutMs = 15_000,
     commandTimeoutMs = 5_000,
     startWhenUnavailable = false,
+    sharedRateLimits = false,
   } = options;
   return {
     url: check(
@@ -115,6 +123,7 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
       'an integer from 100 to 600000',
     ),
     startWhenUnavailable: check('startWhenUnavailable', startWhenUnavailable, isBoolean, 'true or false'),
+    sharedRateLimits: check('sharedRateLimits', sharedRateLimits, isBoolean, 'true or false'),
   };
 }
 

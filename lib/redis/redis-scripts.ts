@@ -264,7 +264,29 @@ end
 return out
 `;
 
+/**
+ * KEYS[1]: a bucket; ARGV: limit, window ms. A token bucket on Redis time (up to `limit` tokens, refilled at `limit`
+ * per window): takes one token and returns 0, or returns how many ms until one more would be allowed.
+ */
+const RATE_LIMIT = `
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or limit
+local at = tonumber(state[2]) or now
+if now > at then tokens = math.min(limit, tokens + (now - at) * limit / window) end
+if tokens >= 1 then
+  tokens = tokens - 1
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[1], math.ceil((limit - tokens) * window / limit) + 1)
+  return 0
+end
+return math.max(1, math.ceil((1 - tokens) * window / limit))
+`;
+
 export const REDIS_SCRIPTS = {
+  realtimeRateLimit: RATE_LIMIT,
   realtimePresenceAdd: PRESENCE_ADD,
   realtimePresenceRemove: PRESENCE_REMOVE,
   realtimePresenceSetInfo: PRESENCE_SET_INFO,
@@ -283,6 +305,7 @@ type Script<Result> = (key: string, ...args: (string | number)[]) => Promise<Res
 
 /** The scripts as commands on the command connection (ioredis `defineCommand`, EVALSHA with a fallback). */
 export interface RedisScripts {
+  realtimeRateLimit: Script<number>;
   realtimePresenceAdd: Script<-1 | 0 | 1>;
   realtimePresenceRemove: Script<[string, string] | null>;
   realtimePresenceSetInfo: Script<0 | 1>;

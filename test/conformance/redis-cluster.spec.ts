@@ -6,6 +6,7 @@ import { describeBroker } from './broker.conformance.js';
 import { describeConnectionCounter } from './connection-counter.conformance.js';
 import { describeHistoryStore } from './history-store.conformance.js';
 import { describePresenceStore } from './presence-store.conformance.js';
+import { describeRateLimitStore } from './rate-limit-store.conformance.js';
 import { startedPair } from './test-context.js';
 
 // The same suites as on one Redis, on a real Redis Cluster of three primaries this file starts.
@@ -23,8 +24,8 @@ afterAll(async () => {
 function twoInstances() {
   const keyPrefix = uniquePrefix();
   return [
-    redisRealtime({ cluster: cluster.nodes, keyPrefix }),
-    redisRealtime({ cluster: cluster.nodes, keyPrefix }),
+    redisRealtime({ cluster: cluster.nodes, keyPrefix, sharedRateLimits: true }),
+    redisRealtime({ cluster: cluster.nodes, keyPrefix, sharedRateLimits: true }),
   ] as const;
 }
 
@@ -46,4 +47,9 @@ describeHistoryStore('RedisHistoryStore on a Redis Cluster', () => {
 describeConnectionCounter('RedisConnectionCounter on a Redis Cluster', () => {
   const [a, b] = twoInstances();
   return startedPair(a.connectionCounter, b.connectionCounter);
+});
+
+describeRateLimitStore('RedisRateLimitStore on a Redis Cluster', () => {
+  const [a, b] = twoInstances();
+  return startedPair(a.rateLimitStore!, b.rateLimitStore!);
 });

@@ -5,6 +5,7 @@ import { describeBroker } from './broker.conformance.js';
 import { describeConnectionCounter } from './connection-counter.conformance.js';
 import { describeHistoryStore } from './history-store.conformance.js';
 import { describePresenceStore } from './presence-store.conformance.js';
+import { describeRateLimitStore } from './rate-limit-store.conformance.js';
 import { startedPair } from './test-context.js';
 
 let redis: TestRedis;
@@ -20,7 +21,10 @@ afterAll(async () => {
 /** Two instances of one app: same Redis, same key prefix (a fresh one per test), separate connections. */
 function twoInstances() {
   const keyPrefix = redis.prefix();
-  return [redisRealtime({ url: redis.url, keyPrefix }), redisRealtime({ url: redis.url, keyPrefix })] as const;
+  return [
+    redisRealtime({ url: redis.url, keyPrefix, sharedRateLimits: true }),
+    redisRealtime({ url: redis.url, keyPrefix, sharedRateLimits: true }),
+  ] as const;
 }
 
 describeBroker('RedisBroker', () => {
@@ -41,4 +45,9 @@ describeHistoryStore('RedisHistoryStore', () => {
 describeConnectionCounter('RedisConnectionCounter', () => {
   const [a, b] = twoInstances();
   return startedPair(a.connectionCounter, b.connectionCounter);
+});
+
+describeRateLimitStore('RedisRateLimitStore', () => {
+  const [a, b] = twoInstances();
+  return startedPair(a.rateLimitStore!, b.rateLimitStore!);
 });

@@ -12,6 +12,7 @@ import {
   type RealtimeModuleOptions,
 } from 'nestjs-realtime';
 import { appAroundSuite } from '../support/create-app.js';
+import { redisInstancesAroundSuite } from '../support/suites.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
 
@@ -116,6 +117,24 @@ describe('sustained abuse', () => {
     expect(mallory.pending((frame) => frame.type === 'pong')).toHaveLength(2);
     expect(mallory.pending((frame) => frame.error?.code === ErrorCode.RATE_LIMITED)).toHaveLength(3);
     expect(app.server.logger.find('warn', 'closed for exceeding the rate limit 3 times')).toBeDefined();
+  });
+});
+
+describe('the frame limit across instances, with sharedRateLimits on one Redis', () => {
+  const suite = redisInstancesAroundSuite(
+    2,
+    { authenticate: tokenIsUserId, rateLimit: { limit: 5, windowMs: 60_000, closeAfter: 0 } },
+    [],
+    { sharedRateLimits: true },
+  );
+
+  it("counts a user's frames on every instance against one bucket", async () => {
+    const phone = await suite.connect(0, 'alice');
+    const laptop = await suite.connect(1, 'alice');
+    expect(types(await pings(phone, 3))).toEqual(['pong', 'pong', 'pong']);
+    expect(types(await pings(laptop, 3))).toEqual(['pong', 'pong', 'error']);
+    const bob = await suite.connect(1, 'bob');
+    expect(types(await pings(bob, 1))).toEqual(['pong']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { RealtimeModule, type RealtimeModuleOptions, RealtimeService } from 'nestjs-realtime';
-import { redisRealtime } from 'nestjs-realtime/redis';
+import { type RedisRealtimeOptions, redisRealtime } from 'nestjs-realtime/redis';
 import { type Platform, type TestApp, appAroundSuite, startApp } from './create-app.js';
 import { type TestRedis, useTestRedis } from './redis-server.js';
 import { type ConnectOptions, TestClient } from './test-client.js';
@@ -45,6 +45,7 @@ export function redisInstancesAroundSuite(
   count: number,
   options: RealtimeModuleOptions,
   providers: Type[],
+  redisOptions: Omit<RedisRealtimeOptions, 'url' | 'keyPrefix'> = {},
 ): RedisSuite {
   let redis: TestRedis | undefined;
   const instances: TestApp[] = [];
@@ -54,7 +55,9 @@ export function redisInstancesAroundSuite(
     const keyPrefix = redis.prefix();
     for (let index = 0; index < count; index++) {
       @Module({
-        imports: [RealtimeModule.forRoot({ ...options, ...redisRealtime({ url: redis.url, keyPrefix }) })],
+        imports: [
+          RealtimeModule.forRoot({ ...options, ...redisRealtime({ ...redisOptions, url: redis.url, keyPrefix }) }),
+        ],
         providers,
       })
       class InstanceModule {}

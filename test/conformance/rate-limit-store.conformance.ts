@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { RateLimitRule, RateLimitStore, RateLimitVerdict } from 'nestjs-realtime';
+import { waitUntil } from '../support/wait-until.js';
+
+/** Two nodes of one rate-limit backend (for an in-process store, the same store twice) and how to end them. */
+export interface RateLimitBackend {
+  readonly nodes: readonly [RateLimitStore, RateLimitStore];
+  close(): Promise<void>;
+}
+
+const consume = async (store: RateLimitStore, key: string, rule: RateLimitRule): Promise<RateLimitVerdict> =>
+  await store.consume(key, rule);
+
+/** What every RateLimitStore must do, written once and run against each implementation. */
+export function describeRateLimitStore(name: string, open: () => Promise<RateLimitBackend>): void {
+  describe(`${name} (RateLimitStore conformance)`, () => {
+    let backend: RateLimitBackend;
+    let a: RateLimitStore;
+    let b: RateLimitStore;
+
+    beforeEach(async () => {
+      backend = await open();
+      [a, b] = backend.nodes;
+    });
+
+    afterEach(async () => {
+      await backend.close();
+    });
+
+    const rule: RateLimitRule = { limit: 3, windowMs: 60_000 };
+
+    it('allows a burst up to the limit, then refuses with how long until one more is allowed', async () => {
+      for (let i = 0; i < 3; i++) {
+        expect(await consume(a, 'u:alice', rule)).toEqual({ allowed: true, retryAfterMs: 0 });
+      }
+      const refused = await consume(a, 'u:alice', rule);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(rule.windowMs / rule.limit);
+    });
+
+    it('shares one bucket per key between nodes, and keeps keys apart', async () => {
+      expect((await consume(a, 'u:bob', rule)).allowed).toBe(true);
+      expect((await consume(b, 'u:bob', rule)).allowed).toBe(true);
+      expect((await consume(a, 'u:bob', rule)).allowed).toBe(true);
+      expect((await consume(b, 'u:bob', rule)).allowed).toBe(false);
+      expect((await consume(b, 'u:carol', rule)).allowed).toBe(true);
+    });
+
+    it('refills at limit per window', async () => {
+      const fast: RateLimitRule = { limit: 2, windowMs: 200 };
+      await consume(a, 'u:dana', fast);
+      await consume(a, 'u:dana', fast);
+      expect((await consume(a, 'u:dana', fast)).allowed).toBe(false);
+      expect(await waitUntil(async () => (await consume(b, 'u:dana', fast)).allowed, 5000)).toBe(true);
+    });
+  });
+}
