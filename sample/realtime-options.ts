@@ -1,4 +1,5 @@
 import type { RealtimeModuleOptions } from 'nestjs-realtime';
+import { natsRealtime } from 'nestjs-realtime/nats';
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { SampleAuthenticator } from './auth/sample-authenticator.js';
 
@@ -11,6 +12,7 @@ import { SampleAuthenticator } from './auth/sample-authenticator.js';
  *   or `REDIS_CLUSTER_NODES` (`host:port,host:port,...`): the same on a Redis Cluster. `REDIS_NODE_TIMEOUT_MS` sets
  *   how soon a dead process's members are removed (default 15 000), and `REDIS_KEY_PREFIX` keeps apps that share a
  *   Redis apart (default `realtime:`).
+ * - `NATS_URL`: the same on NATS with JetStream (`nats://host:port`); `REDIS_NODE_TIMEOUT_MS` applies there too.
  */
 export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOptions {
   const options: RealtimeModuleOptions = { path: '/realtime', authenticate: SampleAuthenticator };
@@ -23,7 +25,12 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
     options.maxConnectionsPerIp = perIp;
   }
   const backend = sampleBackend(env);
-  if (backend !== 'in-process') {
+  if (backend === 'nats') {
+    Object.assign(
+      options,
+      natsRealtime({ servers: env.NATS_URL, nodeTimeoutMs: readCount(env, 'REDIS_NODE_TIMEOUT_MS') }),
+    );
+  } else if (backend !== 'in-process') {
     const shared = {
       nodeTimeoutMs: readCount(env, 'REDIS_NODE_TIMEOUT_MS'),
       keyPrefix: env.REDIS_KEY_PREFIX || undefined,
@@ -34,14 +41,15 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   return options;
 }
 
-/** Which backend the environment selects; both `REDIS_URL` and `REDIS_CLUSTER_NODES` is an error. */
-export function sampleBackend(env: NodeJS.ProcessEnv): 'in-process' | 'redis' | 'redis-cluster' {
-  const url = env.REDIS_URL || undefined;
-  const cluster = env.REDIS_CLUSTER_NODES || undefined;
-  if (url !== undefined && cluster !== undefined) {
-    throw new Error('Set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+const BACKENDS = { REDIS_URL: 'redis', REDIS_CLUSTER_NODES: 'redis-cluster', NATS_URL: 'nats' } as const;
+
+/** Which backend the environment selects; more than one of `REDIS_URL`, `REDIS_CLUSTER_NODES`, `NATS_URL` is an error. */
+export function sampleBackend(env: NodeJS.ProcessEnv): 'in-process' | (typeof BACKENDS)[keyof typeof BACKENDS] {
+  const set = (Object.keys(BACKENDS) as (keyof typeof BACKENDS)[]).filter((name) => env[name]);
+  if (set.length > 1) {
+    throw new Error(`Set one of REDIS_URL, REDIS_CLUSTER_NODES and NATS_URL, not ${set.join(' and ')}`);
   }
-  return url !== undefined ? 'redis' : cluster !== undefined ? 'redis-cluster' : 'in-process';
+  return set.length === 0 ? 'in-process' : BACKENDS[set[0]];
 }
 
 function readCount(env: NodeJS.ProcessEnv, name: string): number | undefined {

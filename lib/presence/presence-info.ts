@@ -23,3 +23,13 @@ export function presenceInfoProblem(info: unknown, maxBytes: number): string | u
   }
   return undefined;
 }
+
+/** Member info as a store kept it (JSON text); anything that is not a JSON object reads as `{}`. */
+export function parseInfo(text: string): Readonly<Record<string, unknown>> {
+  try {
+    const info = JSON.parse(text) as unknown;
+    return typeof info === 'object' && info !== null && !Array.isArray(info) ? (info as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

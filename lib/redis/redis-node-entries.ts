@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { BackendContext } from '../backend/backend-context.js';
+import { parseInfo } from '../presence/presence-info.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { RedisConnections } from './redis-connections.js';
 import { CONNECTIONS_SCOPE, nodesKey, scopeKey } from './redis-keys.js';
@@ -255,14 +256,5 @@ export class RedisNodeEntries {
     for (let i = 0; i + 1 < left.length; i += 2) {
       this.#context?.presenceExpired(scope, { userId: left[i], info: parseInfo(left[i + 1]) });
     }
-  }
-}
-
-export function parseInfo(text: string): Readonly<Record<string, unknown>> {
-  try {
-    const info = JSON.parse(text) as unknown;
-    return typeof info === 'object' && info !== null && !Array.isArray(info) ? (info as Record<string, unknown>) : {};
-  } catch {
-    return {};
   }
 }

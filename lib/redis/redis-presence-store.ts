@@ -1,6 +1,7 @@
 import type { BackendContext } from '../backend/backend-context.js';
 import { type PresenceMember, PresenceStore } from '../presence/presence-store.js';
-import { type RedisNodeEntries, parseInfo } from './redis-node-entries.js';
+import { parseInfo } from '../presence/presence-info.js';
+import type { RedisNodeEntries } from './redis-node-entries.js';
 
 /**
  * Cluster-wide presence on Redis: one member per user across every instance, join and leave decided atomically

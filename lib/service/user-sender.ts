@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Broker } from '../broker/broker.js';
+import { ConnectionCounter } from '../connection/connection-counter.js';
 import { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 
@@ -23,6 +24,7 @@ export class UserSender {
   constructor(
     private readonly broker: Broker,
     private readonly registry: ConnectionRegistry,
+    private readonly counter: ConnectionCounter,
   ) {}
 
   async send(userId: string, envelope: RealtimeEnvelope, frame: string, how: UserSendHow = {}): Promise<UserDelivery> {
@@ -31,6 +33,16 @@ export class UserSender {
     // Nodes subscribe to a user's topic only while they hold one of its connections: any receiver holds one. This
     // node counts too when its only connections of the user were excepted.
     const online = report.delivered > 0 || report.forwarded > 0 || this.registry.ofUser(userId).size > 0;
+    // A broker that cannot tell (-1): the connection counter knows; if it cannot answer either, say online.
+    if (!online && report.forwarded < 0) {
+      return {
+        delivered: report.delivered,
+        online: await this.counter.count(userId).then(
+          (n) => n > 0,
+          () => true,
+        ),
+      };
+    }
     return { delivered: report.delivered, online };
   }
 }

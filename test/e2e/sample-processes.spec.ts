@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, type Page, type WebSocketRoute, chromium } from 'playwright-core';
+import { OwnNats } from '../support/nats-server.js';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { useTestRedis } from '../support/redis-server.js';
 import { SampleProcess } from '../support/sample-process.js';
@@ -26,7 +27,7 @@ describe('npm run sample', () => {
 
   it('builds and starts the sample, which drains its clients on SIGTERM', async () => {
     const { pid, url } = await sample.listening();
-    expect(sample.output).toContain('In-process broker: set REDIS_URL or REDIS_CLUSTER_NODES');
+    expect(sample.output).toContain('In-process broker: set REDIS_URL, REDIS_CLUSTER_NODES or NATS_URL');
     const { token } = (await (await fetch(`${url}/api/token?user=smoke`)).json()) as { token: string };
     const client = await TestClient.connect(url, { token });
     expect((await client.subscribe('room:smoke')).type).toBe('subscribed');
@@ -339,6 +340,19 @@ describeThreeProcesses(
       env: { REDIS_CLUSTER_NODES: cluster.nodes.join(',') },
       banner: 'Scaled out on a Redis Cluster (REDIS_CLUSTER_NODES)',
       stop: () => cluster.stop(),
+    };
+  },
+  false,
+);
+
+describeThreeProcesses(
+  'NATS',
+  async () => {
+    const nats = await OwnNats.start();
+    return {
+      env: { NATS_URL: nats.url },
+      banner: 'Scaled out on NATS (NATS_URL)',
+      stop: () => nats.remove(),
     };
   },
   false,

@@ -1,0 +1,386 @@
+import { Logger } from '@nestjs/common';
+import type { KV, KvEntry } from '@nats-io/kv';
+import type { BackendContext } from '../backend/backend-context.js';
+import { parseInfo } from '../presence/presence-info.js';
+import type { PresenceMember } from '../presence/presence-store.js';
+import type { NatsConnections } from './nats-connections.js';
+import { token, untoken } from './nats-names.js';
+
+/** The scope that counts every connection of the cluster (not a valid channel name, so never a channel's). */
+export const CONNECTIONS_SCOPE = '#connections';
+
+/** A member entry in the KV: the user's connections in the scope (each with its node) and its info. */
+interface MemberValue {
+  readonly conns: Readonly<Record<string, string>>;
+  readonly info: string;
+}
+
+interface HeldEntry {
+  readonly userId: string;
+  readonly info: string;
+}
+
+const MAX_ATTEMPTS = 100;
+
+/**
+ * What this instance holds in NATS, shared by the presence store and the connection counter of one `natsRealtime()`:
+ * one KV entry per member (`m.<scope>.<user>`: its connections and info), changed only by compare-and-set on the
+ * entry's revision, so a user's first join and last leave are decided once for the whole cluster.
+ *
+ * Crash cleanup: the instance heartbeats in a KV bucket whose entries expire after `nodeTimeoutMs`, and records the
+ * scopes where it holds entries (`s.<node>`). A survivor that finds a node's scopes without its heartbeat claims the
+ * node by deleting that record at its revision (exactly one succeeds), then removes the node's connections scope by
+ * scope and reports the members who left. The instance keeps a copy of what it holds, and puts it back when it finds
+ * its record gone (it was claimed while alive, or JetStream lost it).
+ *
+ * @internal
+ */
+export class NatsNodeEntries {
+  readonly #logger = new Logger('RealtimeNats');
+  /** scope -> connection -> entry. */
+  readonly #held = new Map<string, Map<string, HeldEntry>>();
+  /** Scopes in this node's record, and the record's revision. */
+  readonly #recorded = new Set<string>();
+  #users = 0;
+  #nodeId = '';
+  #context: BackendContext | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopReconnectWatch: (() => void) | undefined;
+  #resyncNeeded = false;
+
+  constructor(readonly connections: NatsConnections) {}
+
+  async acquire(context: BackendContext): Promise<void> {
+    if (this.#users++ > 0) {
+      return;
+    }
+    try {
+      await this.connections.acquire();
+    } catch (error) {
+      this.#users--;
+      throw error;
+    }
+    this.#nodeId = context.nodeId;
+    this.#context = context;
+    const interval = Math.max(100, Math.floor(this.connections.options.nodeTimeoutMs / 3));
+    this.#timer = setInterval(() => void this.#tick(), interval).unref();
+    this.#stopReconnectWatch = this.connections.onReconnect(() => {
+      this.#resyncNeeded = true;
+      void this.#tick();
+    });
+    await this.#tick();
+  }
+
+  /** Takes this node's entries out (reporting the leaves) and stops heartbeating, with its last user. */
+  async release(): Promise<void> {
+    if (this.#users === 0 || --this.#users > 0) {
+      return;
+    }
+    clearInterval(this.#timer);
+    this.#stopReconnectWatch?.();
+    const held = [...this.#held].flatMap(([scope, entries]) => [...entries.keys()].map((conn) => [scope, conn]));
+    this.#held.clear();
+    try {
+      await this.connections.run('leaving', async ({ presence, nodes }) => {
+        for (const [scope, conn] of held) {
+          const left = await this.#removeConnections(presence, scope, (id) => id === conn);
+          this.#announce(scope, left);
+        }
+        await presence.delete(this.#recordKey(this.#nodeId));
+        await nodes.delete(`n.${token(this.#nodeId)}`);
+      });
+    } catch (error) {
+      this.#logger.warn(`Could not take this node's presence out of NATS: ${(error as Error).message}`);
+    }
+    this.#recorded.clear();
+    this.#context = undefined;
+    await this.connections.release();
+  }
+
+  /** Records an entry; resolves to 1 (the user's first in the scope), 0, or -1 (refused: `limit` reached). */
+  async add(scope: string, connectionId: string, userId: string, info: string, limit?: number): Promise<-1 | 0 | 1> {
+    let entries = this.#held.get(scope);
+    if (entries === undefined) {
+      entries = new Map();
+      this.#held.set(scope, entries);
+    }
+    entries.set(connectionId, { userId, info });
+    try {
+      const added = await this.connections.run('recording presence', async ({ presence }) => {
+        if (!this.#recorded.has(scope)) {
+          await this.#record(presence, [...this.#recorded, scope]);
+        }
+        return this.#addConnection(presence, scope, connectionId, userId, info, limit);
+      });
+      if (added === -1) {
+        this.#forget(scope, connectionId);
+      }
+      return added;
+    } catch (error) {
+      if (limit !== undefined) {
+        this.#forget(scope, connectionId);
+      }
+      throw error;
+    }
+  }
+
+  /** Forgets an entry; resolves to the member when it was the user's last connection in the scope. */
+  async remove(scope: string, connectionId: string): Promise<PresenceMember | undefined> {
+    const entry = this.#held.get(scope)?.get(connectionId);
+    if (entry === undefined || !this.#forget(scope, connectionId)) {
+      return undefined;
+    }
+    return this.connections.run('removing presence', async ({ presence }) => {
+      const left = await this.#removeConnections(presence, scope, (id) => id === connectionId, entry.userId);
+      return left[0];
+    });
+  }
+
+  /** Replaces a member's info; resolves to false when the user is not a member. */
+  async setInfo(scope: string, userId: string, info: string): Promise<boolean> {
+    for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
+      if (entry.userId === userId) {
+        this.#held.get(scope)?.set(connectionId, { userId, info });
+      }
+    }
+    return this.connections.run('updating presence', async ({ presence }) => {
+      const key = this.#memberKey(scope, userId);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const entry = await presence.get(key);
+        const value = memberOf(entry);
+        if (entry === null || value === undefined) {
+          return false;
+        }
+        try {
+          await presence.update(key, JSON.stringify({ ...value, info }), entry.revision);
+          return true;
+        } catch {
+          // changed meanwhile: read again
+        }
+      }
+      throw new Error(`Updating presence in "${scope}" lost ${MAX_ATTEMPTS} races in a row`);
+    });
+  }
+
+  /** The members of a scope, each with its info and connection count. */
+  async members(scope: string): Promise<{ userId: string; info: string; connections: number }[]> {
+    return this.connections.run('reading presence', async ({ presence }) => {
+      const prefix = `m.${token(scope)}.`;
+      const keys: string[] = [];
+      for await (const key of await presence.keys(`${prefix}*`)) {
+        keys.push(key);
+      }
+      const entries = await Promise.all(keys.map((key) => presence.get(key)));
+      const members: { userId: string; info: string; connections: number }[] = [];
+      entries.forEach((entry, index) => {
+        const value = memberOf(entry);
+        if (value !== undefined) {
+          members.push({
+            userId: untoken(keys[index].slice(prefix.length)),
+            info: value.info,
+            connections: Object.keys(value.conns).length,
+          });
+        }
+      });
+      return members;
+    });
+  }
+
+  /** How many connections a user has in a scope. */
+  async connectionsOf(scope: string, userId: string): Promise<number> {
+    return this.connections.run('counting connections', async ({ presence }) => {
+      const value = memberOf(await presence.get(this.#memberKey(scope, userId)));
+      return value === undefined ? 0 : Object.keys(value.conns).length;
+    });
+  }
+
+  #memberKey(scope: string, userId: string): string {
+    return `m.${token(scope)}.${token(userId)}`;
+  }
+
+  #recordKey(node: string): string {
+    return `s.${token(node)}`;
+  }
+
+  #forget(scope: string, connectionId: string): boolean {
+    const entries = this.#held.get(scope);
+    if (entries === undefined || !entries.delete(connectionId)) {
+      return false;
+    }
+    if (entries.size === 0) {
+      this.#held.delete(scope);
+    }
+    return true;
+  }
+
+  /** Writes this node's record of scopes (only this node writes it while alive). */
+  async #record(presence: KV, scopes: string[]): Promise<void> {
+    const key = this.#recordKey(this.#nodeId);
+    const value = JSON.stringify([...new Set(scopes)]);
+    await presence.put(key, value);
+    this.#recorded.clear();
+    for (const scope of scopes) {
+      this.#recorded.add(scope);
+    }
+  }
+
+  async #addConnection(
+    presence: KV,
+    scope: string,
+    connectionId: string,
+    userId: string,
+    info: string,
+    limit: number | undefined,
+  ): Promise<-1 | 0 | 1> {
+    const key = this.#memberKey(scope, userId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const entry = await presence.get(key);
+      const value = memberOf(entry);
+      try {
+        if (entry === null || value === undefined) {
+          if (limit !== undefined && limit < 1) {
+            return -1;
+          }
+          await presence.create(key, JSON.stringify({ conns: { [connectionId]: this.#nodeId }, info }));
+          return 1;
+        }
+        if (connectionId in value.conns) {
+          return 0;
+        }
+        if (limit !== undefined && Object.keys(value.conns).length >= limit) {
+          return -1;
+        }
+        const conns = { ...value.conns, [connectionId]: this.#nodeId };
+        await presence.update(key, JSON.stringify({ ...value, conns }), entry.revision);
+        return 0;
+      } catch {
+        // another instance changed it first: read again
+      }
+    }
+    throw new Error(`Recording presence in "${scope}" lost ${MAX_ATTEMPTS} races in a row`);
+  }
+
+  /**
+   * Removes the connections `matches` picks from the members of a scope (one user's entry when `userId` is given,
+   * else every member); returns the members whose last connection that was.
+   */
+  async #removeConnections(
+    presence: KV,
+    scope: string,
+    matches: (connectionId: string, node: string) => boolean,
+    userId?: string,
+  ): Promise<PresenceMember[]> {
+    const keys: string[] = [];
+    if (userId !== undefined) {
+      keys.push(this.#memberKey(scope, userId));
+    } else {
+      for await (const key of await presence.keys(`m.${token(scope)}.*`)) {
+        keys.push(key);
+      }
+    }
+    const left: PresenceMember[] = [];
+    await Promise.all(
+      keys.map(async (key) => {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+          const entry = await presence.get(key);
+          const value = memberOf(entry);
+          if (entry === null || value === undefined) {
+            return;
+          }
+          const conns = Object.fromEntries(Object.entries(value.conns).filter(([id, node]) => !matches(id, node)));
+          const remaining = Object.keys(conns).length;
+          if (remaining === Object.keys(value.conns).length) {
+            return;
+          }
+          try {
+            if (remaining === 0) {
+              await presence.delete(key, { previousSeq: entry.revision });
+              left.push({ userId: untoken(key.slice(`m.${token(scope)}.`.length)), info: parseInfo(value.info) });
+            } else {
+              await presence.update(key, JSON.stringify({ ...value, conns }), entry.revision);
+            }
+            return;
+          } catch {
+            // changed meanwhile: read again
+          }
+        }
+      }),
+    );
+    return left;
+  }
+
+  /** One heartbeat: say this node is alive, put its entries back if its record is gone, and clean up dead nodes. */
+  async #tick(): Promise<void> {
+    try {
+      await this.connections.run('heartbeat', async ({ presence, nodes }) => {
+        await nodes.put(`n.${token(this.#nodeId)}`, String(Date.now()));
+        const record = await presence.get(this.#recordKey(this.#nodeId));
+        const lost = this.#recorded.size > 0 && (record === null || record.operation !== 'PUT');
+        if (lost || this.#resyncNeeded) {
+          this.#resyncNeeded = false;
+          await this.#resync(presence);
+        }
+        await this.#reapDeadNodes(presence, nodes);
+      });
+    } catch (error) {
+      this.#resyncNeeded = true;
+      this.#logger.debug(`Presence heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  #announce(scope: string, left: readonly PresenceMember[]): void {
+    if (scope !== CONNECTIONS_SCOPE) {
+      for (const member of left) {
+        this.#context?.presenceExpired(scope, member);
+      }
+    }
+  }
+
+  /** Puts back this node's record and every connection it holds (after it was claimed while alive, say). */
+  async #resync(presence: KV): Promise<void> {
+    await this.#record(presence, [...this.#held.keys()]);
+    for (const [scope, entries] of this.#held) {
+      for (const [connectionId, entry] of entries) {
+        await this.#addConnection(presence, scope, connectionId, entry.userId, entry.info, undefined);
+      }
+    }
+  }
+
+  /** Claims nodes whose heartbeat expired, removes their connections scope by scope, and reports who left. */
+  async #reapDeadNodes(presence: KV, nodes: KV): Promise<void> {
+    for await (const key of await presence.keys('s.*')) {
+      const node = untoken(key.slice(2));
+      if (node === this.#nodeId) {
+        continue;
+      }
+      const heartbeat = await nodes.get(`n.${token(node)}`);
+      if (heartbeat !== null && heartbeat.operation === 'PUT') {
+        continue;
+      }
+      const record = await presence.get(key);
+      if (record === null || record.operation !== 'PUT') {
+        continue;
+      }
+      try {
+        await presence.delete(key, { previousSeq: record.revision });
+      } catch {
+        continue; // another survivor claimed it
+      }
+      const scopes = JSON.parse(record.string()) as string[];
+      for (const scope of scopes) {
+        this.#announce(scope, await this.#removeConnections(presence, scope, (_id, owner) => owner === node));
+      }
+    }
+  }
+}
+
+function memberOf(entry: KvEntry | null): MemberValue | undefined {
+  if (entry === null || entry.operation !== 'PUT') {
+    return undefined;
+  }
+  try {
+    return JSON.parse(entry.string()) as MemberValue;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { uniquePrefix, sparePort } from './redis-server.js';
+
+/**
+ * A `nats-server -js` this test file owns, on a spare loopback port with its own store directory (never the
+ * machine's server on 4222); `stop()` kills it by its pid and removes the directory.
+ */
+export class OwnNats {
+  #process: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** A prefix no other test uses (letters, digits and `_` only: NATS names). */
+  prefix(): string {
+    return uniquePrefix().replace(/[^A-Za-z0-9]/g, '_');
+  }
+
+  static async start(): Promise<OwnNats> {
+    if (spawnSync('nats-server', ['--version']).error !== undefined) {
+      throw new Error('These tests need nats-server (Debian: apt-get install nats-server)');
+    }
+    const server = new OwnNats(await sparePort(), mkdtempSync(join(tmpdir(), 'realtime-nats-')));
+    await server.restart();
+    return server;
+  }
+
+  /** Starts it (again, when stopped) on the same port and store. */
+  async restart(): Promise<void> {
+    if (this.#process !== undefined) {
+      return;
+    }
+    const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.#process = child;
+    child.once('exit', () => {
+      if (this.#process === child) {
+        this.#process = undefined;
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const onData = (chunk: Buffer): void => {
+        output += chunk.toString();
+        if (output.includes('Server is ready')) {
+          child.stderr?.off('data', onData);
+          child.stderr?.resume();
+          resolve();
+        }
+      };
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`nats-server on port ${this.port} exited (${code}): ${output}`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    if (child !== undefined && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      });
+    }
+  }
+
+  async remove(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
