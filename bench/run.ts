@@ -5,7 +5,8 @@ import { cpus } from 'node:os';
 import { median } from './lib/numbers.js';
 import { renderReport, type ScenarioResults } from './lib/report.js';
 import { busyMemory, connectRate, fanOut, idleMemory, requestAck } from './lib/scenarios.js';
-import { HAS_TASKSET, TARGETS, type Target, pinSelf, startServer } from './lib/targets.js';
+import { startBackends } from './lib/backends.js';
+import { HAS_TASKSET, SCALE_OUT_BACKENDS, TARGETS, type Target, pinSelf, startServer } from './lib/targets.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -25,11 +26,16 @@ interface Scenario {
   readonly measure: (target: Target, server: Awaited<ReturnType<typeof startServer>>) => Promise<object>;
 }
 
-/** One instance in-process, one on Redis, two on Redis (subscribers split between them, the publisher on the first). */
-const REDIS_COMPARISON = [
+/**
+ * One instance in-process, then one and two instances on each backend (subscribers split between the two, the
+ * publisher on the first, so half the deliveries cross instances).
+ */
+const BACKEND_COMPARISON = [
   'nestjs-realtime',
-  'nestjs-realtime on Redis, 1 instance',
-  'nestjs-realtime on Redis, 2 instances',
+  ...SCALE_OUT_BACKENDS.flatMap((backend) => [
+    `nestjs-realtime on ${backend}, 1 instance`,
+    `nestjs-realtime on ${backend}, 2 instances`,
+  ]),
 ];
 
 const SCENARIOS: readonly Scenario[] = [
@@ -50,13 +56,13 @@ const SCENARIOS: readonly Scenario[] = [
     measure: (target, server) => fanOut(target, server, { subscribers: 5000, durationMs }),
   },
   {
-    title: 'Fan-out on Redis, 1,000 subscribers, paced at 10,000 deliveries/s',
-    targets: REDIS_COMPARISON,
+    title: 'Fan-out across instances, 1,000 subscribers, paced at 10,000 deliveries/s',
+    targets: BACKEND_COMPARISON,
     measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs, rate: 10_000 }),
   },
   {
-    title: 'Fan-out on Redis, 1,000 subscribers, unpaced (16 publishes in flight)',
-    targets: REDIS_COMPARISON,
+    title: 'Fan-out across instances, 1,000 subscribers, unpaced (16 publishes in flight)',
+    targets: BACKEND_COMPARISON,
     measure: (target, server) => fanOut(target, server, { subscribers: 1000, durationMs }),
   },
   {
@@ -85,7 +91,10 @@ const SCENARIOS: readonly Scenario[] = [
 
 pinSelf();
 const results: ScenarioResults[] = [];
-for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || title.includes(only))) {
+const selected = SCENARIOS.filter(({ title }) => only === undefined || title.includes(only));
+// The scale-out rows need a Redis Cluster and a NATS of their own: started for the run, stopped after it.
+const backends = selected.some(({ targets }) => targets === BACKEND_COMPARISON) ? await startBackends() : undefined;
+for (const scenario of selected) {
   const byTarget: ScenarioResults['byTarget'] = {};
   const targets = TARGETS.filter(
     ({ name, onlyIn }) =>
@@ -117,6 +126,8 @@ for (const scenario of SCENARIOS.filter(({ title }) => only === undefined || tit
   results.push({ title: scenario.title, byTarget });
 }
 
+await backends?.stop();
+
 /** `--save <name>`: a partial run's results go to results/<name>.md and .json (a full run's to latest). */
 const saveAs = option('--save');
 if (saveAs === undefined && (only !== undefined || targetFilter !== undefined || profileDir !== undefined)) {
@@ -125,7 +136,7 @@ if (saveAs === undefined && (only !== undefined || targetFilter !== undefined ||
 }
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`;
 const report = renderReport(results, { machine, runs, pinned: HAS_TASKSET, quick });
-const folder = new URL('../bench/results/', import.meta.url);
+const folder = new URL('../../bench/results/', import.meta.url);
 const name = saveAs ?? 'latest';
 writeFileSync(new URL(`${name}.md`, folder), report);
 writeFileSync(new URL(`${name}.json`, folder), `${JSON.stringify({ machine, runs, results }, null, 2)}\n`);

@@ -32,6 +32,22 @@ const LIBRARY = {
   authenticated: true,
 } as const satisfies Partial<Target>;
 
+/** The scale-out backends, by name, and the `BENCH_BACKEND` of each (see `servers/realtime.ts`). */
+const BACKEND_ENV = { Redis: 'redis', 'a Redis Cluster': 'redis-cluster', NATS: 'nats' } as const;
+export const SCALE_OUT_BACKENDS = Object.keys(BACKEND_ENV) as (keyof typeof BACKEND_ENV)[];
+
+function scaleOutTargets(): Target[] {
+  return SCALE_OUT_BACKENDS.flatMap((backend) =>
+    [1, 2].map((instances) => ({
+      name: `nestjs-realtime on ${backend}, ${instances} instance${instances === 1 ? '' : 's'}`,
+      ...LIBRARY,
+      env: { BENCH_BACKEND: BACKEND_ENV[backend] },
+      onlyIn: 'across instances',
+      instances,
+    })),
+  );
+}
+
 export const TARGETS: readonly Target[] = [
   { name: 'ws (raw)', script: server('raw-ws.js'), protocol: 'json', path: '/', authenticated: false },
   { name: 'Socket.IO 4.8', script: server('socketio.js'), protocol: 'sio', path: '/', authenticated: false },
@@ -80,18 +96,13 @@ export const TARGETS: readonly Target[] = [
     deflate: true,
     onlyIn: 'permessage-deflate',
   },
-  { name: 'nestjs-realtime on Redis, 1 instance', ...LIBRARY, env: { BENCH_REDIS: '1' }, onlyIn: 'on Redis' },
-  {
-    name: 'nestjs-realtime on Redis, 2 instances',
-    ...LIBRARY,
-    env: { BENCH_REDIS: '1' },
-    onlyIn: 'on Redis',
-    instances: 2,
-  },
+  ...scaleOutTargets(),
 ];
 
-/** The Redis the scale-out targets use: `REDIS_URL`, else the local one. */
-export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Where the scale-out targets find their backends (`backends.ts` sets the cluster and NATS ones for a run). */
+export const BACKEND_ADDRESSES: Record<string, string> = {
+  BENCH_REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
 
 export const HAS_TASKSET = spawnSync('taskset', ['-V']).status === 0;
 
@@ -117,7 +128,11 @@ export interface RunningServer {
  * are several; waits until they all listen.
  */
 export async function startServer(target: Target, profileDir?: string): Promise<RunningServer> {
-  const env = { BENCH_REDIS_URL, BENCH_REDIS_PREFIX: `bench-${process.pid}-${Date.now()}:`, ...target.env };
+  const env = {
+    ...BACKEND_ADDRESSES,
+    BENCH_PREFIX: `bench_${process.pid}_${Date.now()}`,
+    ...target.env,
+  };
   const instances = await Promise.all(
     Array.from({ length: target.instances ?? 1 }, () => startInstance(target, env, profileDir)),
   );

@@ -16,9 +16,11 @@ import {
   type RealtimeConnection,
   type RealtimeIdentity,
   RealtimeModule,
+  type RealtimeModuleOptions,
   RealtimeService,
   getHandshakeToken,
 } from 'nestjs-realtime';
+import { natsRealtime } from 'nestjs-realtime/nats';
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { BENCH_SECRET } from '../bench-secret.js';
 import { serveIpc } from './ipc.js';
@@ -77,6 +79,21 @@ class EchoHandlers {
   }
 }
 
+/** The backend `BENCH_BACKEND` names, on the address the bench gives, with the run's prefix. */
+function scaleOut(env: NodeJS.ProcessEnv): Partial<RealtimeModuleOptions> {
+  const prefix = env.BENCH_PREFIX;
+  switch (env.BENCH_BACKEND) {
+    case 'redis':
+      return redisRealtime({ url: env.BENCH_REDIS_URL, keyPrefix: `${prefix}:` });
+    case 'redis-cluster':
+      return redisRealtime({ cluster: env.BENCH_CLUSTER_NODES!.split(','), keyPrefix: `${prefix}:` });
+    case 'nats':
+      return natsRealtime({ servers: env.BENCH_NATS_URL, prefix });
+    default:
+      return {};
+  }
+}
+
 @Module({
   imports: [
     // A KeyObject, not a string: jsonwebtoken otherwise tries createPublicKey on the secret (and catches the throw)
@@ -97,10 +114,8 @@ class EchoHandlers {
           : process.env.BENCH_DEFLATE === 'lean'
             ? { serverMaxWindowBits: 10, clientMaxWindowBits: 10, memLevel: 4 }
             : false,
-      // Scale-out targets: instances started together share a Redis and a key prefix.
-      ...(process.env.BENCH_REDIS === '1'
-        ? redisRealtime({ url: process.env.BENCH_REDIS_URL, keyPrefix: process.env.BENCH_REDIS_PREFIX })
-        : {}),
+      // Scale-out targets: instances started together share a backend and a prefix.
+      ...scaleOut(process.env),
     }),
   ],
   providers: [JwtAuthenticator, RoomChannel, EchoHandlers],

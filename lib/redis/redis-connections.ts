@@ -189,6 +189,8 @@ export class RedisConnections {
       maxRetriesPerRequest: 0,
       // ioredis waits this long for a socket to end on disconnect, even one already closed: keep shutdowns short.
       disconnectTimeout: 500,
+      // Commands issued in one event-loop turn (a burst of publishes) leave in one write, in order.
+      enableAutoPipelining: true,
     };
     const { cluster } = this.options;
     let command: RedisCommands;
@@ -200,6 +202,7 @@ export class RedisConnections {
         lazyConnect: true,
         enableOfflineQueue: false,
         shardedSubscribers: true,
+        enableAutoPipelining: true,
         clusterRetryStrategy: (attempt) => this.#retryDelay(attempt),
         redisOptions,
       }) as RedisCommands;
