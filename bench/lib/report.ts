@@ -39,8 +39,8 @@ export function renderReport(
         ? 'The server runs pinned to core 1, the load generator to core 0 (taskset).'
         : 'taskset was not available: server and load generator share the cores.'),
     'Ratios compare server CPU per unit of work (lower is better), memory per connection (lower is better) or ' +
-      `connect rate (higher is better) with the raw \`ws\` server measured in the same run (in the Redis ` +
-      'scenarios, with the library in-process: several instances share core 1 and Redis floats). A "load generator core" ' +
+      `connect rate (higher is better) with the raw \`ws\` server measured in the same run (in the scenarios across ` +
+      'instances, with the library in-process: several instances share core 1, Redis and NATS float). A "load generator core" ' +
       'near 1.0 means the load generator, not the server, limited the unpaced throughput.',
     '',
   ];
@@ -48,7 +48,7 @@ export function renderReport(
     const targets = Object.keys(byTarget);
     const metrics = Object.keys(byTarget[targets[0]]);
     const judged = metrics.find((metric) => JUDGED.includes(metric));
-    // Raw ws where it was measured; else the first server (the in-process library, for the Redis comparison).
+    // Raw ws where it was measured; else the first server (the in-process library, for the scale-out comparison).
     const baseline = byTarget[BASELINE] === undefined ? targets[0] : BASELINE;
     lines.push(`## ${title}`, '');
     lines.push(`| server | ${metrics.map((metric) => LABELS[metric] ?? metric).join(' | ')} | ratio to ${baseline} |`);

@@ -5,6 +5,7 @@ import { NatsHistoryStore } from './nats-history-store.js';
 import { NatsNodeEntries } from './nats-node-entries.js';
 import { type NatsRealtimeOptions, resolveNatsOptions } from './nats-options.js';
 import { NatsPresenceStore } from './nats-presence-store.js';
+import { NatsRateLimitStore } from './nats-rate-limit-store.js';
 
 export { NatsBroker } from './nats-broker.js';
 export { NatsConnectionCounter } from './nats-connection-counter.js';
@@ -12,6 +13,7 @@ export { NatsUnavailableError } from './nats-connections.js';
 export { NatsHistoryStore } from './nats-history-store.js';
 export type { NatsRealtimeOptions } from './nats-options.js';
 export { NatsPresenceStore } from './nats-presence-store.js';
+export { NatsRateLimitStore } from './nats-rate-limit-store.js';
 
 /** What `natsRealtime()` makes: spread it into the `RealtimeModule` options. */
 export interface NatsRealtime {
@@ -19,6 +21,8 @@ export interface NatsRealtime {
   readonly presenceStore: NatsPresenceStore;
   readonly historyStore: NatsHistoryStore;
   readonly connectionCounter: NatsConnectionCounter;
+  /** With `sharedRateLimits: true`. */
+  readonly rateLimitStore?: NatsRateLimitStore;
 }
 
 /**
@@ -33,12 +37,14 @@ export interface NatsRealtime {
  * ```
  */
 export function natsRealtime(options: NatsRealtimeOptions = {}): NatsRealtime {
-  const connections = new NatsConnections(resolveNatsOptions(options));
+  const resolved = resolveNatsOptions(options);
+  const connections = new NatsConnections(resolved);
   const entries = new NatsNodeEntries(connections);
   return {
     broker: new NatsBroker(connections),
     presenceStore: new NatsPresenceStore(entries),
     historyStore: new NatsHistoryStore(connections),
     connectionCounter: new NatsConnectionCounter(entries),
+    ...(resolved.sharedRateLimits ? { rateLimitStore: new NatsRateLimitStore(connections) } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface NatsHandles {
   readonly presence: KV;
   readonly nodes: KV;
   readonly epochs: KV;
+  /** Shared rate-limit buckets (`r.<key>`); entries expire a day after their last write. */
+  readonly rateLimits: KV;
   readonly headers: typeof TransportModule.headers;
 }
 
@@ -143,13 +145,14 @@ export class NatsConnections {
     const jsm = await jetstreamModule.jetstreamManager(nc, { timeout });
     const kvm = new kvModule.Kvm(js);
     const { names } = this;
-    const [presence, nodes, epochs] = await Promise.all([
+    const [presence, nodes, epochs, rateLimits] = await Promise.all([
       kvm.create(names.presenceBucket, { history: 1 }),
       kvm.create(names.nodesBucket, { history: 1, ttl: this.options.nodeTimeoutMs }),
       kvm.create(names.epochsBucket, { history: 1 }),
+      kvm.create(names.rateLimitsBucket, { history: 1, ttl: 86_400_000 }),
     ]);
     await this.#ensureHistoryStream(jsm, jetstreamModule);
-    this.#handles = { nc, js, jsm, presence, nodes, epochs, headers: transport.headers };
+    this.#handles = { nc, js, jsm, presence, nodes, epochs, rateLimits, headers: transport.headers };
     return this.#handles;
   }
 

@@ -58,6 +58,11 @@ export class NatsNames {
     return `${this.prefix}_nodes`;
   }
 
+  /** KV bucket: shared rate-limit buckets (`r.<key>`). */
+  get rateLimitsBucket(): string {
+    return `${this.prefix}_ratelimits`;
+  }
+
   /** KV bucket: each history channel's epoch (`e.<channel>`). */
   get epochsBucket(): string {
     return `${this.prefix}_epochs`;

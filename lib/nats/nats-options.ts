@@ -1,6 +1,6 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, check as checkOption, isIntegerIn } from '../util/option-checks.js';
+import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } from '../util/option-checks.js';
 
 /** Options of `natsRealtime()`. */
 export interface NatsRealtimeOptions {
@@ -20,6 +20,11 @@ export interface NatsRealtimeOptions {
   readonly nodeTimeoutMs?: number;
   /** A request to NATS (a JetStream or KV operation) without an answer after this long fails. Default 5 000 ms. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Also share rate-limit buckets through NATS (`rateLimitStore`), so per-user limits hold for the whole cluster. A
+   * check is one round trip (compare-and-set) while a user's frames come through one instance. Default false.
+   */
+  readonly sharedRateLimits?: boolean;
   /** How long the history stream keeps a message at most, whatever a channel's `ttlMs`. Default 86 400 000 (a day). */
   readonly historyMaxAgeMs?: number;
 }
@@ -31,9 +36,18 @@ export interface ResolvedNatsOptions {
   readonly nodeTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly historyMaxAgeMs: number;
+  readonly sharedRateLimits: boolean;
 }
 
-const KNOWN = ['servers', 'connection', 'prefix', 'nodeTimeoutMs', 'requestTimeoutMs', 'historyMaxAgeMs'];
+const KNOWN = [
+  'servers',
+  'connection',
+  'prefix',
+  'nodeTimeoutMs',
+  'requestTimeoutMs',
+  'historyMaxAgeMs',
+  'sharedRateLimits',
+];
 
 /** Validates `natsRealtime()`'s options; a bad one throws naming it and the value. */
 export function resolveNatsOptions(options: NatsRealtimeOptions = {}): ResolvedNatsOptions {
@@ -52,6 +66,7 @@ export function resolveNatsOptions(options: NatsRealtimeOptions = {}): ResolvedN
     nodeTimeoutMs = 15_000,
     requestTimeoutMs = 5_000,
     historyMaxAgeMs = 86_400_000,
+    sharedRateLimits = false,
   } = options;
   const list = typeof servers === 'string' ? [servers] : servers;
   return {
@@ -94,6 +109,7 @@ export function resolveNatsOptions(options: NatsRealtimeOptions = {}): ResolvedN
       (value) => isIntegerIn(value, 1_000, 31_536_000_000),
       'an integer from 1000 to 31536000000',
     ),
+    sharedRateLimits: check('sharedRateLimits', sharedRateLimits, isBoolean, 'true or false'),
   };
 }
 

@@ -5,6 +5,7 @@ import { describeBroker } from './broker.conformance.js';
 import { describeConnectionCounter } from './connection-counter.conformance.js';
 import { describeHistoryStore } from './history-store.conformance.js';
 import { describePresenceStore } from './presence-store.conformance.js';
+import { describeRateLimitStore } from './rate-limit-store.conformance.js';
 import { startedPair } from './test-context.js';
 
 // The same suites as on Redis, on a nats-server -js this file starts.
@@ -21,7 +22,10 @@ afterAll(async () => {
 /** Two instances of one app on the same NATS: same prefix (a fresh one per test), separate connections. */
 function twoInstances() {
   const prefix = nats.prefix();
-  return [natsRealtime({ servers: nats.url, prefix }), natsRealtime({ servers: nats.url, prefix })] as const;
+  return [
+    natsRealtime({ servers: nats.url, prefix, sharedRateLimits: true }),
+    natsRealtime({ servers: nats.url, prefix, sharedRateLimits: true }),
+  ] as const;
 }
 
 describeBroker('NatsBroker', () => {
@@ -42,4 +46,9 @@ describeHistoryStore('NatsHistoryStore', () => {
 describeConnectionCounter('NatsConnectionCounter', () => {
   const [a, b] = twoInstances();
   return startedPair(a.connectionCounter, b.connectionCounter);
+});
+
+describeRateLimitStore('NatsRateLimitStore', () => {
+  const [a, b] = twoInstances();
+  return startedPair(a.rateLimitStore!, b.rateLimitStore!);
 });
