@@ -28,9 +28,9 @@ const MAX_ATTEMPTS = 100;
  * entry's revision, so a user's first join and last leave are decided once for the whole cluster.
  *
  * Crash cleanup: the instance heartbeats in a KV bucket whose entries expire after `nodeTimeoutMs`, and records the
- * scopes where it holds entries (`s.<node>`). A survivor that finds a node's scopes without its heartbeat claims the
- * node by deleting that record at its revision (exactly one succeeds), then removes the node's connections scope by
- * scope and reports the members who left. The instance keeps a copy of what it holds, and puts it back when it finds
+ * scopes where it holds entries (`s.<node>`). A survivor that finds a node's record without its heartbeat claims the
+ * node by compare-and-set on the record (one succeeds; another takes over if the claimer dies too), removes the node's
+ * connections scope by scope, reports the members who left, and deletes the record. The instance keeps a copy of what it holds, and puts it back when it finds
  * its record gone (it was claimed while alive, or JetStream lost it).
  *
  * @internal
@@ -216,8 +216,8 @@ export class NatsNodeEntries {
   /** Writes this node's record of scopes (only this node writes it while alive). */
   async #record(presence: KV, scopes: string[]): Promise<void> {
     const key = this.#recordKey(this.#nodeId);
-    const value = JSON.stringify([...new Set(scopes)]);
-    await presence.put(key, value);
+    const record: NodeRecord = { scopes: [...new Set(scopes)] };
+    await presence.put(key, JSON.stringify(record));
     this.#recorded.clear();
     for (const scope of scopes) {
       this.#recorded.add(scope);
@@ -346,31 +346,59 @@ export class NatsNodeEntries {
     }
   }
 
-  /** Claims nodes whose heartbeat expired, removes their connections scope by scope, and reports who left. */
+  /**
+   * Claims nodes whose heartbeat expired, removes their connections scope by scope, reports who left, then deletes
+   * their record. A claim is a compare-and-set on the record naming the claimer, so one survivor does the work; if
+   * that survivor dies before it finished, another finds the claimer's heartbeat gone and claims it again (the
+   * removals are idempotent: a member left then may be announced twice, never kept for ever).
+   */
   async #reapDeadNodes(presence: KV, nodes: KV): Promise<void> {
-    for await (const key of await presence.keys('s.*')) {
-      const node = untoken(key.slice(2));
-      if (node === this.#nodeId) {
-        continue;
-      }
+    const alive = async (node: string) => {
       const heartbeat = await nodes.get(`n.${token(node)}`);
-      if (heartbeat !== null && heartbeat.operation === 'PUT') {
+      return heartbeat !== null && heartbeat.operation === 'PUT';
+    };
+    const keys: string[] = [];
+    for await (const key of await presence.keys('s.*')) {
+      keys.push(key);
+    }
+    for (const key of keys) {
+      const node = untoken(key.slice(2));
+      if (node === this.#nodeId || (await alive(node))) {
         continue;
       }
-      const record = await presence.get(key);
-      if (record === null || record.operation !== 'PUT') {
+      const entry = await presence.get(key);
+      const record = entry === null || entry.operation !== 'PUT' ? undefined : parseRecord(entry.string());
+      if (entry === null || record === undefined) {
         continue;
+      }
+      if (record.claimedBy !== undefined && record.claimedBy !== this.#nodeId && (await alive(record.claimedBy))) {
+        continue; // another survivor is on it
       }
       try {
-        await presence.delete(key, { previousSeq: record.revision });
+        await presence.update(key, JSON.stringify({ ...record, claimedBy: this.#nodeId }), entry.revision);
       } catch {
-        continue; // another survivor claimed it
+        continue; // another survivor claimed it first
       }
-      const scopes = JSON.parse(record.string()) as string[];
-      for (const scope of scopes) {
+      for (const scope of record.scopes) {
         this.#announce(scope, await this.#removeConnections(presence, scope, (_id, owner) => owner === node));
       }
+      await presence.delete(key);
     }
+  }
+}
+
+/** A node's record: the scopes where it holds entries, and who is cleaning up after it once it died. */
+interface NodeRecord {
+  readonly scopes: string[];
+  readonly claimedBy?: string;
+}
+
+function parseRecord(text: string): NodeRecord | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<NodeRecord>;
+    return Array.isArray(value.scopes) ? { scopes: value.scopes, claimedBy: value.claimedBy } : undefined;
+  } catch {
+    return undefined;
   }
 }
 
