@@ -1,22 +1,14 @@
-import { Logger } from '@nestjs/common';
 import type { KV, KvEntry } from '@nats-io/kv';
-import type { BackendContext } from '../backend/backend-context.js';
+import { CONNECTIONS_SCOPE } from '../backend/member-entries.js';
+import { NodeEntriesBase } from '../backend/node-entries-base.js';
 import { parseInfo } from '../presence/presence-info.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { NatsConnections } from './nats-connections.js';
 import { token, untoken } from './nats-names.js';
 
-/** The scope that counts every connection of the cluster (not a valid channel name, so never a channel's). */
-export const CONNECTIONS_SCOPE = '#connections';
-
 /** A member entry in the KV: the user's connections in the scope (each with its node) and its info. */
 interface MemberValue {
   readonly conns: Readonly<Record<string, string>>;
-  readonly info: string;
-}
-
-interface HeldEntry {
-  readonly userId: string;
   readonly info: string;
 }
 
@@ -30,81 +22,45 @@ const MAX_ATTEMPTS = 100;
  * Crash cleanup: the instance heartbeats in a KV bucket whose entries expire after `nodeTimeoutMs`, and records the
  * scopes where it holds entries (`s.<node>`). A survivor that finds a node's record without its heartbeat claims the
  * node by compare-and-set on the record (one succeeds; another takes over if the claimer dies too), removes the node's
- * connections scope by scope, reports the members who left, and deletes the record. The instance keeps a copy of what it holds, and puts it back when it finds
- * its record gone (it was claimed while alive, or JetStream lost it).
+ * connections scope by scope, reports the members who left, and deletes the record. The instance keeps a copy of what
+ * it holds, and puts it back when it finds its record gone (it was claimed while alive, or JetStream lost it).
  *
  * @internal
  */
-export class NatsNodeEntries {
-  readonly #logger = new Logger('RealtimeNats');
-  /** scope -> connection -> entry. */
-  readonly #held = new Map<string, Map<string, HeldEntry>>();
-  /** Scopes in this node's record, and the record's revision. */
+export class NatsNodeEntries extends NodeEntriesBase {
+  /** Scopes in this node's record. */
   readonly #recorded = new Set<string>();
-  #users = 0;
-  #nodeId = '';
-  #context: BackendContext | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #stopReconnectWatch: (() => void) | undefined;
-  #resyncNeeded = false;
 
-  constructor(readonly connections: NatsConnections) {}
-
-  async acquire(context: BackendContext): Promise<void> {
-    if (this.#users++ > 0) {
-      return;
-    }
-    try {
-      await this.connections.acquire();
-    } catch (error) {
-      this.#users--;
-      throw error;
-    }
-    this.#nodeId = context.nodeId;
-    this.#context = context;
-    const interval = Math.max(100, Math.floor(this.connections.options.nodeTimeoutMs / 3));
-    this.#timer = setInterval(() => void this.#tick(), interval).unref();
-    this.#stopReconnectWatch = this.connections.onReconnect(() => {
-      this.#resyncNeeded = true;
-      void this.#tick();
-    });
-    await this.#tick();
+  constructor(readonly connections: NatsConnections) {
+    super('RealtimeNats', connections.options.nodeTimeoutMs);
   }
 
-  /** Takes this node's entries out (reporting the leaves) and stops heartbeating, with its last user. */
-  async release(): Promise<void> {
-    if (this.#users === 0 || --this.#users > 0) {
-      return;
-    }
-    clearInterval(this.#timer);
-    this.#stopReconnectWatch?.();
-    const held = [...this.#held].flatMap(([scope, entries]) => [...entries.keys()].map((conn) => [scope, conn]));
-    this.#held.clear();
-    try {
-      await this.connections.run('leaving', async ({ presence, nodes }) => {
-        for (const [scope, conn] of held) {
-          const left = await this.#removeConnections(presence, scope, (id) => id === conn);
-          this.#announce(scope, left);
-        }
-        await presence.delete(this.#recordKey(this.#nodeId));
-        await nodes.delete(`n.${token(this.#nodeId)}`);
-      });
-    } catch (error) {
-      this.#logger.warn(`Could not take this node's presence out of NATS: ${(error as Error).message}`);
-    }
+  protected async connect(): Promise<void> {
+    await this.connections.acquire();
+  }
+
+  protected disconnect(): Promise<void> {
+    return this.connections.release();
+  }
+
+  protected onReconnect(listener: () => void): () => void {
+    return this.connections.onReconnect(listener);
+  }
+
+  protected async leave(entries: readonly (readonly [string, string])[]): Promise<void> {
+    await this.connections.run('leaving', async ({ presence, nodes }) => {
+      for (const [scope, connectionId] of entries) {
+        this.announce(scope, await this.#removeConnections(presence, scope, (id) => id === connectionId));
+      }
+      await presence.delete(this.#recordKey(this.nodeId));
+      await nodes.delete(`n.${token(this.nodeId)}`);
+    });
     this.#recorded.clear();
-    this.#context = undefined;
-    await this.connections.release();
   }
 
   /** Records an entry; resolves to 1 (the user's first in the scope), 0, or -1 (refused: `limit` reached). */
   async add(scope: string, connectionId: string, userId: string, info: string, limit?: number): Promise<-1 | 0 | 1> {
-    let entries = this.#held.get(scope);
-    if (entries === undefined) {
-      entries = new Map();
-      this.#held.set(scope, entries);
-    }
-    entries.set(connectionId, { userId, info });
+    this.hold(scope, connectionId, { userId, info });
     try {
       const added = await this.connections.run('recording presence', async ({ presence }) => {
         if (!this.#recorded.has(scope)) {
@@ -113,12 +69,12 @@ export class NatsNodeEntries {
         return this.#addConnection(presence, scope, connectionId, userId, info, limit);
       });
       if (added === -1) {
-        this.#forget(scope, connectionId);
+        this.forget(scope, connectionId);
       }
       return added;
     } catch (error) {
       if (limit !== undefined) {
-        this.#forget(scope, connectionId);
+        this.forget(scope, connectionId);
       }
       throw error;
     }
@@ -126,8 +82,8 @@ export class NatsNodeEntries {
 
   /** Forgets an entry; resolves to the member when it was the user's last connection in the scope. */
   async remove(scope: string, connectionId: string): Promise<PresenceMember | undefined> {
-    const entry = this.#held.get(scope)?.get(connectionId);
-    if (entry === undefined || !this.#forget(scope, connectionId)) {
+    const entry = this.forget(scope, connectionId);
+    if (entry === undefined) {
       return undefined;
     }
     return this.connections.run('removing presence', async ({ presence }) => {
@@ -138,11 +94,7 @@ export class NatsNodeEntries {
 
   /** Replaces a member's info; resolves to false when the user is not a member. */
   async setInfo(scope: string, userId: string, info: string): Promise<boolean> {
-    for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
-      if (entry.userId === userId) {
-        this.#held.get(scope)?.set(connectionId, { userId, info });
-      }
-    }
+    this.holdInfo(scope, userId, info);
     return this.connections.run('updating presence', async ({ presence }) => {
       const key = this.#memberKey(scope, userId);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -162,8 +114,13 @@ export class NatsNodeEntries {
     });
   }
 
+  /** The members of a scope, with their info. */
+  async members(scope: string): Promise<{ userId: string; info: string }[]> {
+    return (await this.#members(scope)).map(({ userId, info }) => ({ userId, info }));
+  }
+
   /** The members of a scope, each with its info and connection count. */
-  async members(scope: string): Promise<{ userId: string; info: string; connections: number }[]> {
+  async #members(scope: string): Promise<{ userId: string; info: string; connections: number }[]> {
     return this.connections.run('reading presence', async ({ presence }) => {
       const prefix = `m.${token(scope)}.`;
       const keys: string[] = [];
@@ -186,10 +143,14 @@ export class NatsNodeEntries {
     });
   }
 
-  /** How many connections a user has in a scope. */
-  async connectionsOf(scope: string, userId: string): Promise<number> {
+  /** Connections in the connections scope: one user's (one read), or all (every user's entry). */
+  async countConnections(userId?: string): Promise<number> {
+    if (userId === undefined) {
+      const members = await this.#members(CONNECTIONS_SCOPE);
+      return members.reduce((total, member) => total + member.connections, 0);
+    }
     return this.connections.run('counting connections', async ({ presence }) => {
-      const value = memberOf(await presence.get(this.#memberKey(scope, userId)));
+      const value = memberOf(await presence.get(this.#memberKey(CONNECTIONS_SCOPE, userId)));
       return value === undefined ? 0 : Object.keys(value.conns).length;
     });
   }
@@ -202,20 +163,9 @@ export class NatsNodeEntries {
     return `s.${token(node)}`;
   }
 
-  #forget(scope: string, connectionId: string): boolean {
-    const entries = this.#held.get(scope);
-    if (entries === undefined || !entries.delete(connectionId)) {
-      return false;
-    }
-    if (entries.size === 0) {
-      this.#held.delete(scope);
-    }
-    return true;
-  }
-
   /** Writes this node's record of scopes (only this node writes it while alive). */
   async #record(presence: KV, scopes: string[]): Promise<void> {
-    const key = this.#recordKey(this.#nodeId);
+    const key = this.#recordKey(this.nodeId);
     const record: NodeRecord = { scopes: [...new Set(scopes)] };
     await presence.put(key, JSON.stringify(record));
     this.#recorded.clear();
@@ -241,7 +191,7 @@ export class NatsNodeEntries {
           if (limit !== undefined && limit < 1) {
             return -1;
           }
-          await presence.create(key, JSON.stringify({ conns: { [connectionId]: this.#nodeId }, info }));
+          await presence.create(key, JSON.stringify({ conns: { [connectionId]: this.nodeId }, info }));
           return 1;
         }
         if (connectionId in value.conns) {
@@ -250,7 +200,7 @@ export class NatsNodeEntries {
         if (limit !== undefined && Object.keys(value.conns).length >= limit) {
           return -1;
         }
-        const conns = { ...value.conns, [connectionId]: this.#nodeId };
+        const conns = { ...value.conns, [connectionId]: this.nodeId };
         await presence.update(key, JSON.stringify({ ...value, conns }), entry.revision);
         return 0;
       } catch {
@@ -310,36 +260,23 @@ export class NatsNodeEntries {
   }
 
   /** One heartbeat: say this node is alive, put its entries back if its record is gone, and clean up dead nodes. */
-  async #tick(): Promise<void> {
-    try {
-      await this.connections.run('heartbeat', async ({ presence, nodes }) => {
-        await nodes.put(`n.${token(this.#nodeId)}`, String(Date.now()));
-        const record = await presence.get(this.#recordKey(this.#nodeId));
-        const lost = this.#recorded.size > 0 && (record === null || record.operation !== 'PUT');
-        if (lost || this.#resyncNeeded) {
-          this.#resyncNeeded = false;
-          await this.#resync(presence);
-        }
-        await this.#reapDeadNodes(presence, nodes);
-      });
-    } catch (error) {
-      this.#resyncNeeded = true;
-      this.#logger.debug(`Presence heartbeat failed: ${(error as Error).message}`);
-    }
-  }
-
-  #announce(scope: string, left: readonly PresenceMember[]): void {
-    if (scope !== CONNECTIONS_SCOPE) {
-      for (const member of left) {
-        this.#context?.presenceExpired(scope, member);
+  protected async tick(): Promise<void> {
+    await this.connections.run('heartbeat', async ({ presence, nodes }) => {
+      await nodes.put(`n.${token(this.nodeId)}`, String(Date.now()));
+      const record = await presence.get(this.#recordKey(this.nodeId));
+      const lost = this.#recorded.size > 0 && (record === null || record.operation !== 'PUT');
+      if (lost || this.resyncNeeded) {
+        this.resyncNeeded = false;
+        await this.#resync(presence);
       }
-    }
+      await this.#reapDeadNodes(presence, nodes);
+    });
   }
 
   /** Puts back this node's record and every connection it holds (after it was claimed while alive, say). */
   async #resync(presence: KV): Promise<void> {
-    await this.#record(presence, [...this.#held.keys()]);
-    for (const [scope, entries] of this.#held) {
+    await this.#record(presence, [...this.held.keys()]);
+    for (const [scope, entries] of this.held) {
       for (const [connectionId, entry] of entries) {
         await this.#addConnection(presence, scope, connectionId, entry.userId, entry.info, undefined);
       }
@@ -363,7 +300,7 @@ export class NatsNodeEntries {
     }
     for (const key of keys) {
       const node = untoken(key.slice(2));
-      if (node === this.#nodeId || (await alive(node))) {
+      if (node === this.nodeId || (await alive(node))) {
         continue;
       }
       const entry = await presence.get(key);
@@ -371,16 +308,16 @@ export class NatsNodeEntries {
       if (entry === null || record === undefined) {
         continue;
       }
-      if (record.claimedBy !== undefined && record.claimedBy !== this.#nodeId && (await alive(record.claimedBy))) {
+      if (record.claimedBy !== undefined && record.claimedBy !== this.nodeId && (await alive(record.claimedBy))) {
         continue; // another survivor is on it
       }
       try {
-        await presence.update(key, JSON.stringify({ ...record, claimedBy: this.#nodeId }), entry.revision);
+        await presence.update(key, JSON.stringify({ ...record, claimedBy: this.nodeId }), entry.revision);
       } catch {
         continue; // another survivor claimed it first
       }
       for (const scope of record.scopes) {
-        this.#announce(scope, await this.#removeConnections(presence, scope, (_id, owner) => owner === node));
+        this.announce(scope, await this.#removeConnections(presence, scope, (_id, owner) => owner === node));
       }
       await presence.delete(key);
     }

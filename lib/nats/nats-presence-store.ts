@@ -1,7 +1,4 @@
-import type { BackendContext } from '../backend/backend-context.js';
-import { parseInfo } from '../presence/presence-info.js';
-import { type PresenceMember, PresenceStore } from '../presence/presence-store.js';
-import type { NatsNodeEntries } from './nats-node-entries.js';
+import { EntriesPresenceStore } from '../backend/member-entries.js';
 
 /**
  * Cluster-wide presence on NATS JetStream KV: one member per user across every instance, joins and leaves decided by
@@ -10,39 +7,4 @@ import type { NatsNodeEntries } from './nats-node-entries.js';
  *
  * Made by `natsRealtime()`.
  */
-export class NatsPresenceStore extends PresenceStore {
-  #started = false;
-
-  /** @internal */
-  constructor(private readonly entries: NatsNodeEntries) {
-    super();
-  }
-
-  override async start(context: BackendContext): Promise<void> {
-    await this.entries.acquire(context);
-    this.#started = true;
-  }
-
-  async add(channel: string, connectionId: string, member: PresenceMember): Promise<boolean> {
-    return (await this.entries.add(channel, connectionId, member.userId, JSON.stringify(member.info))) === 1;
-  }
-
-  remove(channel: string, connectionId: string): Promise<PresenceMember | undefined> {
-    return this.entries.remove(channel, connectionId);
-  }
-
-  setInfo(channel: string, member: PresenceMember): Promise<boolean> {
-    return this.entries.setInfo(channel, member.userId, JSON.stringify(member.info));
-  }
-
-  async members(channel: string): Promise<PresenceMember[]> {
-    return (await this.entries.members(channel)).map(({ userId, info }) => ({ userId, info: parseInfo(info) }));
-  }
-
-  async close(): Promise<void> {
-    if (this.#started) {
-      this.#started = false;
-      await this.entries.release();
-    }
-  }
-}
+export class NatsPresenceStore extends EntriesPresenceStore {}

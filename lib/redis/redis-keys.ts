@@ -1,3 +1,5 @@
+import { CONNECTIONS_SCOPE } from '../backend/member-entries.js';
+
 /**
  * Where things live in Redis. Every name carries a hash tag (`{...}`), so on a Redis Cluster everything of one
  * channel (its pub/sub channel, presence and history) lands on the channel's slot, where one Lua script can touch
@@ -12,9 +14,6 @@
  * - `<prefix>{nodes}`: sorted set of instance ids, scored by their last heartbeat (Redis time, ms), and
  *   `<prefix>{nodes}:scopes:<id>`, the scopes where an instance holds entries
  */
-
-/** The scope that counts every connection of the cluster (not a valid channel name, so never a channel's). */
-export const CONNECTIONS_SCOPE = '#connections';
 
 /** The pub/sub channel of a broker topic. */
 export function topicKey(prefix: string, topic: string): string {

@@ -1,14 +1,9 @@
-import { Logger } from '@nestjs/common';
-import type { BackendContext } from '../backend/backend-context.js';
 import { parseInfo } from '../presence/presence-info.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { RedisConnections } from './redis-connections.js';
-import { CONNECTIONS_SCOPE, nodesKey, scopeKey } from './redis-keys.js';
-
-interface HeldEntry {
-  readonly userId: string;
-  readonly info: string;
-}
+import { CONNECTIONS_SCOPE } from '../backend/member-entries.js';
+import { NodeEntriesBase } from '../backend/node-entries-base.js';
+import { nodesKey, scopeKey } from './redis-keys.js';
 
 /**
  * What this instance holds in Redis, shared by the presence store and the connection counter of one
@@ -25,18 +20,9 @@ interface HeldEntry {
  *
  * @internal
  */
-export class RedisNodeEntries {
-  readonly #logger = new Logger('RealtimeRedis');
-  /** scope -> connection -> entry. */
-  readonly #held = new Map<string, Map<string, HeldEntry>>();
+export class RedisNodeEntries extends NodeEntriesBase {
   /** Scopes recorded for this node in the registry. */
   readonly #registered = new Set<string>();
-  #users = 0;
-  #nodeId = '';
-  #context: BackendContext | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #resyncNeeded = false;
-  #stopSubscriberWatch: (() => void) | undefined;
   /**
    * Every presence key expires this long after it was last written or refreshed (live nodes refresh theirs), so a
    * cluster that stops all at once leaves nothing behind for ever.
@@ -46,13 +32,9 @@ export class RedisNodeEntries {
   #refreshedAt = 0;
 
   constructor(readonly connections: RedisConnections) {
+    super('RealtimeRedis', connections.options.nodeTimeoutMs);
     this.#ttlMs = Math.max(10 * connections.options.nodeTimeoutMs, 600_000);
     this.#ttl = String(this.#ttlMs);
-  }
-
-  /** How long every presence key lives without a refresh, in ms, as the scripts take it. */
-  get ttl(): string {
-    return this.#ttl;
   }
 
   /** The base key of a scope's presence keys. */
@@ -60,59 +42,32 @@ export class RedisNodeEntries {
     return scopeKey(this.connections.keyPrefix, scope);
   }
 
-  async acquire(context: BackendContext): Promise<void> {
-    if (this.#users++ > 0) {
-      return;
-    }
-    try {
-      await this.connections.acquire();
-    } catch (error) {
-      this.#users--;
-      throw error;
-    }
-    this.#nodeId = context.nodeId;
-    this.#context = context;
-    const interval = Math.max(100, Math.floor(this.connections.options.nodeTimeoutMs / 3));
-    this.#timer = setInterval(() => void this.#tick(), interval).unref();
-    // Redis may have restarted empty: put back what this node holds as soon as it is reachable again.
-    this.#stopSubscriberWatch = this.connections.onSubscriberReady(() => {
-      this.#resyncNeeded = true;
-      void this.#tick();
-    });
-    await this.#tick();
+  protected connect(): Promise<void> {
+    return this.connections.acquire();
   }
 
-  /** Takes this node's entries out of Redis (reporting the leaves) and stops heartbeating, with its last user. */
-  async release(): Promise<void> {
-    if (this.#users === 0 || --this.#users > 0) {
-      return;
-    }
-    clearInterval(this.#timer);
-    this.#stopSubscriberWatch?.();
-    this.#held.clear();
-    try {
-      await this.#resync();
-    } catch (error) {
-      this.#logger.warn(`Could not take this node's presence out of Redis: ${(error as Error).message}`);
-    }
-    this.#context = undefined;
-    await this.connections.release();
+  protected disconnect(): Promise<void> {
+    return this.connections.release();
+  }
+
+  protected onReconnect(listener: () => void): () => void {
+    return this.connections.onSubscriberReady(listener);
+  }
+
+  /** A resync with nothing held: every entry of this node is removed, and the node leaves the registry. */
+  protected leave(): Promise<void> {
+    return this.#resync();
   }
 
   /** Records an entry; resolves to 1 (the user's first in the scope), 0, or -1 (refused: `limit` reached). */
   async add(scope: string, connectionId: string, userId: string, info: string, limit?: number): Promise<-1 | 0 | 1> {
-    let entries = this.#held.get(scope);
-    if (entries === undefined) {
-      entries = new Map();
-      this.#held.set(scope, entries);
-    }
-    entries.set(connectionId, { userId, info });
+    this.hold(scope, connectionId, { userId, info });
     let added: -1 | 0 | 1;
     try {
       if (!this.#registered.has(scope)) {
         // Recorded before the entry, so a crash right after leaves nothing a survivor cannot find.
         await this.connections.run('recording presence', (redis) =>
-          redis.realtimeNodesRegister(this.#nodes(), this.#ttl, this.#nodeId, scope),
+          redis.realtimeNodesRegister(this.#nodes(), this.#ttl, this.nodeId, scope),
         );
         this.#registered.add(scope);
       }
@@ -120,7 +75,7 @@ export class RedisNodeEntries {
         redis.realtimePresenceAdd(
           this.scopeKey(scope),
           this.#ttl,
-          this.#nodeId,
+          this.nodeId,
           connectionId,
           userId,
           info,
@@ -130,12 +85,12 @@ export class RedisNodeEntries {
     } catch (error) {
       // Kept locally when Redis is away (the next resync records it), unless it was a capped check.
       if (limit !== undefined) {
-        this.#forget(scope, connectionId);
+        this.forget(scope, connectionId);
       }
       throw error;
     }
     if (added === -1) {
-      this.#forget(scope, connectionId);
+      this.forget(scope, connectionId);
     }
     return added;
   }
@@ -143,33 +98,34 @@ export class RedisNodeEntries {
   /** Forgets an entry; resolves to the member when it was the user's last connection in the scope. */
   async remove(scope: string, connectionId: string): Promise<PresenceMember | undefined> {
     // Forgotten locally first: if Redis is away now, the next resync removes it there.
-    if (!this.#forget(scope, connectionId)) {
+    if (this.forget(scope, connectionId) === undefined) {
       return undefined;
     }
     const left = await this.connections.run('removing presence', (redis) =>
-      redis.realtimePresenceRemove(this.scopeKey(scope), this.#ttl, this.#nodeId, connectionId),
+      redis.realtimePresenceRemove(this.scopeKey(scope), this.#ttl, this.nodeId, connectionId),
     );
     return left === null ? undefined : { userId: left[0], info: parseInfo(left[1]) };
   }
 
-  /** This node's copy follows an info change, so a resync puts back the new info. */
-  holdInfo(scope: string, userId: string, info: string): void {
-    for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
-      if (entry.userId === userId) {
-        this.#held.get(scope)?.set(connectionId, { userId, info });
-      }
-    }
+  async setInfo(scope: string, userId: string, info: string): Promise<boolean> {
+    this.holdInfo(scope, userId, info);
+    const updated = await this.connections.run('updating presence', (redis) =>
+      redis.realtimePresenceSetInfo(this.scopeKey(scope), this.#ttl, userId, info),
+    );
+    return updated === 1;
   }
 
-  #forget(scope: string, connectionId: string): boolean {
-    const entries = this.#held.get(scope);
-    if (entries === undefined || !entries.delete(connectionId)) {
-      return false;
-    }
-    if (entries.size === 0) {
-      this.#held.delete(scope);
-    }
-    return true;
+  async members(scope: string): Promise<{ userId: string; info: string }[]> {
+    const key = `${this.scopeKey(scope)}:presence:info`;
+    const info = await this.connections.run('reading presence', (redis) => redis.hgetall(key));
+    return Object.entries(info).map(([userId, text]) => ({ userId, info: text }));
+  }
+
+  async countConnections(userId?: string): Promise<number> {
+    const base = `${this.scopeKey(CONNECTIONS_SCOPE)}:presence`;
+    return this.connections.run('counting connections', async (redis) =>
+      userId === undefined ? redis.hlen(`${base}:conns`) : Number((await redis.hget(`${base}:users`, userId)) ?? 0),
+    );
   }
 
   #nodes(): string {
@@ -180,40 +136,35 @@ export class RedisNodeEntries {
    * One heartbeat: say this node is alive, put its entries back if needed, and clean up dead nodes. Every quarter of
    * the keys' time to live, it also puts off the expiry of the scopes this node holds entries in.
    */
-  async #tick(): Promise<void> {
+  protected async tick(): Promise<void> {
     const timeout = this.connections.options.nodeTimeoutMs;
     const now = Date.now();
     const refresh = now - this.#refreshedAt >= this.#ttlMs / 4;
     if (refresh) {
       this.#refreshedAt = now;
     }
-    try {
-      const missing = await this.connections.run('heartbeat', (redis) =>
-        redis.realtimeNodesHeartbeat(this.#nodes(), this.#ttl, this.#nodeId, timeout),
-      );
-      if (missing === 1 || this.#resyncNeeded) {
-        this.#resyncNeeded = false;
-        await this.#resync();
-      } else if (refresh) {
-        await Promise.all(
-          [...this.#held.keys()].map((scope) =>
-            this.connections.run('refreshing presence', (redis) =>
-              redis.realtimePresenceTouch(this.scopeKey(scope), this.#ttl, this.#nodeId),
-            ),
+    const missing = await this.connections.run('heartbeat', (redis) =>
+      redis.realtimeNodesHeartbeat(this.#nodes(), this.#ttl, this.nodeId, timeout),
+    );
+    if (missing === 1 || this.resyncNeeded) {
+      this.resyncNeeded = false;
+      await this.#resync();
+    } else if (refresh) {
+      await Promise.all(
+        [...this.held.keys()].map((scope) =>
+          this.connections.run('refreshing presence', (redis) =>
+            redis.realtimePresenceTouch(this.scopeKey(scope), this.#ttl, this.nodeId),
           ),
-        );
-      }
-      await this.#reapDeadNodes(timeout);
-    } catch (error) {
-      this.#resyncNeeded = true;
-      this.#logger.debug(`Presence heartbeat failed: ${(error as Error).message}`);
+        ),
+      );
     }
+    await this.#reapDeadNodes(timeout);
   }
 
   /** Claims the nodes silent past the timeout, removes their entries scope by scope, and reports who left. */
   async #reapDeadNodes(timeout: number): Promise<void> {
     const claimed = await this.connections.run('reaping dead nodes', (redis) =>
-      redis.realtimeNodesClaimDead(this.#nodes(), this.#ttl, this.#nodeId, timeout),
+      redis.realtimeNodesClaimDead(this.#nodes(), this.#ttl, this.nodeId, timeout),
     );
     for (let i = 0; i + 1 < claimed.length;) {
       const node = String(claimed[i]);
@@ -226,9 +177,9 @@ export class RedisNodeEntries {
 
   /** Makes Redis hold exactly this node's entries, in every scope it holds or held; reports users who left. */
   async #resync(): Promise<void> {
-    const held = [...this.#held.keys()];
+    const held = [...this.held.keys()];
     const before = await this.connections.run('resyncing presence', (redis) =>
-      redis.realtimeNodesSetScopes(this.#nodes(), this.#ttl, this.#nodeId, ...held),
+      redis.realtimeNodesSetScopes(this.#nodes(), this.#ttl, this.nodeId, ...held),
     );
     this.#registered.clear();
     for (const scope of held) {
@@ -238,10 +189,10 @@ export class RedisNodeEntries {
     await Promise.all(
       [...scopes].map((scope) => {
         const entries: string[] = [];
-        for (const [connectionId, entry] of this.#held.get(scope) ?? []) {
+        for (const [connectionId, entry] of this.held.get(scope) ?? []) {
           entries.push(connectionId, entry.userId, entry.info);
         }
-        return this.#resyncScope(scope, this.#nodeId, entries);
+        return this.#resyncScope(scope, this.nodeId, entries);
       }),
     );
   }
@@ -250,11 +201,10 @@ export class RedisNodeEntries {
     const left = await this.connections.run('resyncing presence', (redis) =>
       redis.realtimePresenceResyncScope(this.scopeKey(scope), this.#ttl, node, ...entries),
     );
-    if (scope === CONNECTIONS_SCOPE) {
-      return;
-    }
+    const members: PresenceMember[] = [];
     for (let i = 0; i + 1 < left.length; i += 2) {
-      this.#context?.presenceExpired(scope, { userId: left[i], info: parseInfo(left[i + 1]) });
+      members.push({ userId: left[i], info: parseInfo(left[i + 1]) });
     }
+    this.announce(scope, members);
   }
 }

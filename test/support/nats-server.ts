@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniquePrefix, sparePort } from './redis-server.js';
+import { sparePort, uniquePrefix } from './redis-server.js';
+import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
 
 /**
  * A `nats-server -js` this test file owns, on a spare loopback port with its own store directory (never the
@@ -39,39 +40,24 @@ export class OwnNats {
     if (this.#process !== undefined) {
       return;
     }
-    const child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = await spawnUntilReady(
+      'nats-server',
+      ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir],
+      'Server is ready',
+      'stderr',
+    );
     this.#process = child;
     child.once('exit', () => {
       if (this.#process === child) {
         this.#process = undefined;
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Server is ready')) {
-          child.stderr?.off('data', onData);
-          child.stderr?.resume();
-          resolve();
-        }
-      };
-      child.stderr?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`nats-server on port ${this.port} exited (${code}): ${output}`)));
-    });
   }
 
   async stop(): Promise<void> {
     const child = this.#process;
     this.#process = undefined;
-    if (child !== undefined && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    await killAndWait(child);
   }
 
   async remove(): Promise<void> {

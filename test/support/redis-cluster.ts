@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sparePort } from './redis-server.js';
+import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
 
 /** A Redis Cluster of three primaries this test file owns, on spare loopback ports; `stop()` removes it all. */
 export class OwnRedisCluster {
@@ -44,7 +45,7 @@ export class OwnRedisCluster {
   async startNode(port: number): Promise<void> {
     const dir = join(this.dir, String(port));
     spawnSync('mkdir', ['-p', dir]);
-    const child = spawn(
+    const child = await spawnUntilReady(
       'redis-server',
       [
         '--port',
@@ -64,34 +65,17 @@ export class OwnRedisCluster {
         '--dir',
         dir,
       ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
+      'Ready to accept connections',
+      'stdout',
     );
     this.#processes.set(port, child);
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`redis-server on port ${port} exited (${code}): ${output}`)));
-    });
   }
 
   /** Kills one primary (SIGKILL): its slots are down until it comes back. */
   async kill(port: number): Promise<void> {
     const child = this.#processes.get(port);
     this.#processes.delete(port);
-    if (child !== undefined && child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
-    }
+    await killAndWait(child);
   }
 
   /** Resolves once every node says `cluster_state:ok` (every slot served). */

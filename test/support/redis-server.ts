@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
 
 /** A Redis for one test file: its URL, and a key prefix no other test uses. */
 export interface TestRedis {
@@ -46,10 +47,11 @@ export class OwnRedis {
     if (this.#process !== undefined) {
       return;
     }
-    const child = spawn(
+    const child = await spawnUntilReady(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
+      'Ready to accept connections',
+      'stdout',
     );
     this.#process = child;
     child.once('exit', () => {
@@ -57,31 +59,12 @@ export class OwnRedis {
         this.#process = undefined;
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData);
-          child.stdout?.resume(); // drained from now on, so the pipe closes when the server exits
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited (${code}): ${output}`)));
-    });
   }
 
   async stop(): Promise<void> {
     const child = this.#process;
     this.#process = undefined;
-    if (child === undefined || child.exitCode !== null) {
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await killAndWait(child);
   }
 }
 
