@@ -56,6 +56,8 @@ export * from './errors/index.js';
 export * from './broker/index.js';
 export type * from './interfaces/index.js';
 export { getHandshakeToken } from './server/handshake-token.js';
+export { jwtAuth, JwtRefusedError, type JwtAuthenticate } from './auth/jwt-auth.js';
+export type { JwtAuthOptions } from './auth/jwt-options.js';
 export {
   CloseCode,
   ControlType,

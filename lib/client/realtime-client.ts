@@ -42,6 +42,8 @@ interface Queued {
 }
 
 const SUBPROTOCOL = 'realtime.v1';
+/** What a `Sec-WebSocket-Protocol` entry may hold (RFC 7230 `token`): a JWT always fits. */
+const SUBPROTOCOL_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const OPEN = 1;
 /** Close codes after which the server does not want the client back: a server-side disconnect, abuse, a refusal. */
 const FINAL_CLOSE_CODES = new Set([1000, 1008, 4403]);
@@ -120,6 +122,11 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       );
     }
     this.#queueLimit = queueLimit;
+    if (options.tokenIn !== undefined && options.tokenIn !== 'protocol' && options.tokenIn !== 'query') {
+      throw new TypeError(
+        `Invalid RealtimeClient option "tokenIn": expected 'protocol' or 'query', got ${String(options.tokenIn)}`,
+      );
+    }
     const state = () => this.#state;
     this.#host = {
       get connected() {
@@ -276,12 +283,17 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       return;
     }
     const url = new URL(this.url);
+    const protocols = [SUBPROTOCOL];
     if (token !== undefined) {
-      url.searchParams.set('token', token);
+      if (this.options.tokenIn !== 'query' && SUBPROTOCOL_TOKEN.test(token)) {
+        protocols.push(`bearer.${token}`);
+      } else {
+        url.searchParams.set('token', token);
+      }
     }
     let socket: WebSocketLike;
     try {
-      socket = new this.#WebSocket(url.toString(), SUBPROTOCOL);
+      socket = new this.#WebSocket(url.toString(), protocols);
     } catch (error) {
       const reason = `Cannot connect to ${this.url}: ${String(error)}`;
       this.#stop(new RealtimeError('CONNECTION_CLOSED', reason), { reason });

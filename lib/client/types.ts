@@ -41,11 +41,18 @@ export interface WebSocketLike {
   addEventListener(type: 'error', listener: (event: object) => void): void;
 }
 
-export type WebSocketConstructor = new (url: string, protocols: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
 
 export interface RealtimeClientOptions {
-  /** The handshake token, sent as the `token` query parameter (browsers cannot set WebSocket headers). */
+  /** The handshake token (see `tokenIn`). */
   readonly token?: string;
+  /**
+   * Where the token travels. `'protocol'` (default): a `bearer.<token>` entry of `Sec-WebSocket-Protocol` beside
+   * `realtime.v1`, so it stays out of URLs (which end up in proxy and server logs; browsers cannot set WebSocket
+   * headers). `'query'`: the `token` query parameter. A token with characters a subprotocol cannot hold (an opaque
+   * token with `/` or `=`) goes in the query whatever this says. The server's `getHandshakeToken` reads all of them.
+   */
+  readonly tokenIn?: 'protocol' | 'query';
   /** Called before every connect, so an expiring token is refreshed; wins over `token`. */
   readonly getToken?: () => string | Promise<string>;
   /** The WebSocket constructor: the browser's by default; in Node, `WebSocket` from `ws`. */

@@ -57,6 +57,8 @@ export class HandshakeAuthenticator implements OnModuleInit {
       return;
     }
     if (!isAuthenticatorClass(authenticate)) {
+      // A built-in authenticator (jwtAuth) prepares its keys now, so a bad key fails the boot.
+      await (authenticate as Partial<{ prepare(): Promise<void> }>).prepare?.();
       this.#authenticate = authenticate;
       return;
     }

@@ -142,6 +142,30 @@ describe('RealtimeClient against a real server', () => {
   });
 
   describe('connecting', () => {
+    it('sends the token as a bearer.<token> subprotocol entry, or in the query with tokenIn or when it cannot be one', async () => {
+      const opened: { url: string; protocols: string | string[] }[] = [];
+      class RecordingWebSocket extends WebSocket {
+        constructor(url: string, protocols: string | string[]) {
+          super(url, protocols);
+          opened.push({ url, protocols });
+        }
+      }
+      const viaProtocol = client({ token: 'alice', WebSocket: RecordingWebSocket });
+      await viaProtocol.connect();
+      const viaQuery = client({ token: 'bob', tokenIn: 'query', WebSocket: RecordingWebSocket });
+      await viaQuery.connect();
+      const opaque = client({ token: 'carol/=', WebSocket: RecordingWebSocket });
+      await opaque.connect();
+      expect(opened).toEqual([
+        { url: `ws://127.0.0.1:${port}/realtime`, protocols: ['realtime.v1', 'bearer.alice'] },
+        { url: `ws://127.0.0.1:${port}/realtime?token=bob`, protocols: ['realtime.v1'] },
+        { url: `ws://127.0.0.1:${port}/realtime?token=carol%2F%3D`, protocols: ['realtime.v1'] },
+      ]);
+      expect(
+        [viaProtocol, viaQuery, opaque].map((each) => service().getConnection(each.connectionId!)?.userId),
+      ).toEqual(['alice', 'bob', 'carol/=']);
+    });
+
     it('does not connect in the constructor; connect() resolves once welcomed, with state events', async () => {
       const alice = client({ token: 'alice' });
       const log = states(alice);
@@ -211,6 +235,9 @@ describe('RealtimeClient against a real server', () => {
     it('rejects a bad option naming it, and needs a WebSocket where the runtime has none', () => {
       expect(() => new RealtimeClient('ws://x', { WebSocket, reconnect: { minDelayMs: -1 } })).toThrow(
         'Invalid RealtimeClient option "reconnect.minDelayMs": expected a positive number, got -1',
+      );
+      expect(() => new RealtimeClient('ws://x', { WebSocket, tokenIn: 'cookie' as 'query' })).toThrow(
+        `Invalid RealtimeClient option "tokenIn": expected 'protocol' or 'query', got cookie`,
       );
       expect(() => new RealtimeClient('ws://x')).toThrow('No WebSocket in this runtime');
     });

@@ -1,0 +1,120 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type * as Jose from 'jose';
+import type { AuthenticateFunction, RealtimeIdentity } from '../interfaces/authenticator.interface.js';
+import { getHandshakeToken } from '../server/handshake-token.js';
+import { RealtimeOptionsError } from '../util/option-checks.js';
+import { type JwtAuthOptions, type ResolvedJwtOptions, resolveJwtOptions } from './jwt-options.js';
+
+/** Why a token was refused (the handshake gets a plain 401; this message goes to the log and `OnRealtimeError`). */
+export class JwtRefusedError extends Error {
+  override readonly name = 'JwtRefusedError';
+}
+
+/** What `jwtAuth()` makes: the `authenticate` option, with the keys prepared once when the module starts. */
+export type JwtAuthenticate = AuthenticateFunction & {
+  /** Loads `jose` and imports the key (or sets up the JWKS); the module calls it at boot, so a bad key fails the boot. */
+  prepare(): Promise<void>;
+};
+
+type Verify = (token: string) => Promise<Jose.JWTPayload>;
+
+/**
+ * Handshake authentication by JWT, built in: verifies the token's signature with a secret (HS*), a public key (RS*,
+ * PS*, ES*, EdDSA) or a JWKS URL (cached, fetched again for an unknown `kid`, at most once per cooldown), its `exp`
+ * and `nbf` (with `clockToleranceSec`), and `iss`/`aud` when set. The user id is the `sub` claim (or
+ * `userIdClaim`); `metadataClaims` and `infoClaims` are copied into the connection's metadata and presence info.
+ * The key is imported once at boot. A refused token gets HTTP 401 before the upgrade; why goes to the log only.
+ *
+ * The token is read by `getHandshakeToken`: a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (what the client SDK
+ * sends: browsers cannot set headers, and a URL ends up in proxy logs), an `Authorization: Bearer` header, or the
+ * `token` query parameter. Needs the `jose` package.
+ *
+ * @example
+ * ```ts
+ * RealtimeModule.forRoot({ authenticate: jwtAuth({ secret: process.env.JWT_SECRET!, issuer: 'my-app' }) });
+ * ```
+ */
+export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
+  const resolved = resolveJwtOptions(options);
+  let verifier: Promise<Verify> | undefined;
+  const prepared = (): Promise<Verify> => (verifier ??= makeVerifier(resolved));
+  const authenticate = async (request: IncomingMessage): Promise<RealtimeIdentity> => {
+    const token = getHandshakeToken(request);
+    if (token === undefined) {
+      throw new JwtRefusedError('no token (a bearer.<token> subprotocol entry, Authorization: Bearer, or ?token=)');
+    }
+    const verify = await prepared();
+    let payload: Jose.JWTPayload;
+    try {
+      payload = await verify(token);
+    } catch (error) {
+      throw new JwtRefusedError(`the token was refused: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
+    }
+    const userId = payload[resolved.userIdClaim];
+    if (typeof userId !== 'string' || userId.length === 0) {
+      throw new JwtRefusedError(`the token has no "${resolved.userIdClaim}" claim (a non-empty string)`);
+    }
+    return {
+      userId,
+      metadata: pick(payload, resolved.metadataClaims),
+      info: pick(payload, resolved.infoClaims),
+    };
+  };
+  return Object.assign(authenticate, {
+    prepare: async () => {
+      await prepared();
+    },
+  });
+}
+
+async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
+  const jose = await loadJose();
+  const verifyOptions: Jose.JWTVerifyOptions = {
+    algorithms: [...options.algorithms],
+    issuer: options.issuer,
+    audience: options.audience,
+    clockTolerance: options.clockToleranceSec,
+  };
+  const { key } = options;
+  if (key.kind === 'jwks') {
+    const keys = jose.createRemoteJWKSet(key.url, {
+      cooldownDuration: options.jwksCooldownMs,
+      cacheMaxAge: options.jwksCacheMaxAgeMs,
+    });
+    return async (token) => (await jose.jwtVerify(token, keys, verifyOptions)).payload;
+  }
+  let verifyKey: Uint8Array | KeyObject;
+  if (key.kind === 'secret') {
+    verifyKey = key.secret;
+  } else {
+    try {
+      verifyKey = typeof key.publicKey === 'string' ? createPublicKey(key.publicKey) : key.publicKey;
+    } catch (error) {
+      throw new RealtimeOptionsError(
+        `Invalid jwtAuth option "publicKey": ${(error as Error)?.message ?? String(error)}`,
+      );
+    }
+  }
+  return async (token) => (await jose.jwtVerify(token, verifyKey, verifyOptions)).payload;
+}
+
+function pick(payload: Jose.JWTPayload, claims: readonly string[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const claim of claims) {
+    if (payload[claim] !== undefined) {
+      picked[claim] = payload[claim];
+    }
+  }
+  return picked;
+}
+
+async function loadJose(): Promise<typeof Jose> {
+  try {
+    return await import('jose');
+  } catch (error) {
+    throw new Error('jwtAuth() needs the jose package: npm install jose', { cause: error });
+  }
+}
