@@ -47,6 +47,7 @@ import { MessageDispatcher } from './routing/message-dispatcher.js';
 import { RealtimeMetadataAccessor } from './routing/realtime-metadata.accessor.js';
 import { RealtimeExplorer } from './routing/realtime.explorer.js';
 import { HandshakeAuthenticator } from './server/handshake-authenticator.js';
+import { TokenExpiry } from './auth/token-expiry.js';
 import { ConnectionLifecycle } from './server/connection-lifecycle.js';
 import { HandshakeGate } from './server/handshake-gate.js';
 import { RealtimeEndpoint } from './server/realtime-endpoint.js';
@@ -114,6 +115,7 @@ const providers: Provider[] = [
   RealtimeNode,
   HandshakeGate,
   ConnectionLifecycle,
+  TokenExpiry,
   RealtimeEndpoint,
   EnvelopeFactory,
   UserSender,

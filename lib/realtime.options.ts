@@ -43,6 +43,11 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
   heartbeatIntervalMs?: number;
   /** A connection silent for longer than this (no pong, no frame) is closed with 4001. Default 50 000 ms. */
   heartbeatTimeoutMs?: number;
+  /**
+   * How long before a connection's credential expires (its identity's `expiresAt`) it is told
+   * `system:token_expiring`, so the client sends a `refresh` frame in time. Default 60 000 ms.
+   */
+  tokenExpiryWarningMs?: number;
   /** On shutdown, how long connections get to close after the 1001 close frame before they are cut. Default 5 000 ms. */
   drainTimeoutMs?: number;
   /** Largest frame accepted; larger ones close the connection with 1009 before they are buffered. Default 64 KiB. */
@@ -98,6 +103,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly authenticate: RealtimeAuthenticatorType | AuthenticateFunction | undefined;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
+  readonly tokenExpiryWarningMs: number;
   readonly drainTimeoutMs: number;
   readonly maxPayloadBytes: number;
   readonly maxChannelNameLength: number;
@@ -117,6 +123,7 @@ export const REALTIME_DEFAULTS = {
   path: '/realtime',
   heartbeatIntervalMs: 25_000,
   heartbeatTimeoutMs: 50_000,
+  tokenExpiryWarningMs: 60_000,
   drainTimeoutMs: 5_000,
   maxPayloadBytes: 64 * 1024,
   maxChannelNameLength: 128,
@@ -133,6 +140,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'authenticate',
   'heartbeatIntervalMs',
   'heartbeatTimeoutMs',
+  'tokenExpiryWarningMs',
   'drainTimeoutMs',
   'maxPayloadBytes',
   'maxChannelNameLength',
@@ -176,6 +184,11 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     heartbeatTimeoutMs: milliseconds(
       'heartbeatTimeoutMs',
       options.heartbeatTimeoutMs ?? REALTIME_DEFAULTS.heartbeatTimeoutMs,
+    ),
+    tokenExpiryWarningMs: milliseconds(
+      'tokenExpiryWarningMs',
+      options.tokenExpiryWarningMs ?? REALTIME_DEFAULTS.tokenExpiryWarningMs,
+      0,
     ),
     drainTimeoutMs: milliseconds('drainTimeoutMs', options.drainTimeoutMs ?? REALTIME_DEFAULTS.drainTimeoutMs, 0),
     maxPayloadBytes: check(

@@ -11,6 +11,7 @@ describe('resolveRealtimeOptions', () => {
       authenticate: undefined,
       heartbeatIntervalMs: 25_000,
       heartbeatTimeoutMs: 50_000,
+      tokenExpiryWarningMs: 60_000,
       drainTimeoutMs: 5_000,
       maxPayloadBytes: 65_536,
       maxChannelNameLength: 128,

@@ -13,6 +13,8 @@ export class JwtRefusedError extends Error {
 
 /** What `jwtAuth()` makes: the `authenticate` option, with the keys prepared once when the module starts. */
 export type JwtAuthenticate = AuthenticateFunction & {
+  /** Verifies a token sent in band (a `refresh` frame): the same checks as the handshake's. */
+  refresh(token: string): Promise<RealtimeIdentity>;
   /** Loads `jose` and imports the key (or sets up the JWKS); the module calls it at boot, so a bad key fails the boot. */
   prepare(): Promise<void>;
 };
@@ -39,11 +41,7 @@ export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
   const resolved = resolveJwtOptions(options);
   let verifier: Promise<Verify> | undefined;
   const prepared = (): Promise<Verify> => (verifier ??= makeVerifier(resolved));
-  const authenticate = async (request: IncomingMessage): Promise<RealtimeIdentity> => {
-    const token = getHandshakeToken(request);
-    if (token === undefined) {
-      throw new JwtRefusedError('no token (a bearer.<token> subprotocol entry, Authorization: Bearer, or ?token=)');
-    }
+  const identify = async (token: string): Promise<RealtimeIdentity> => {
     const verify = await prepared();
     let payload: Jose.JWTPayload;
     try {
@@ -61,9 +59,18 @@ export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
       userId,
       metadata: pick(payload, resolved.metadataClaims),
       info: pick(payload, resolved.infoClaims),
+      expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     };
   };
+  const authenticate = async (request: IncomingMessage): Promise<RealtimeIdentity> => {
+    const token = getHandshakeToken(request);
+    if (token === undefined) {
+      throw new JwtRefusedError('no token (a bearer.<token> subprotocol entry, Authorization: Bearer, or ?token=)');
+    }
+    return identify(token);
+  };
   return Object.assign(authenticate, {
+    refresh: (token: string) => identify(token),
     prepare: async () => {
       await prepared();
     },

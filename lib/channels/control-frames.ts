@@ -9,8 +9,10 @@ import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { ChannelCatalog } from './channel-catalog.js';
 import { ChannelJoiner } from './channel-joiner.js';
 import { ChannelMembership } from './channel-membership.js';
+import { TokenExpiry } from '../auth/token-expiry.js';
+import { HandshakeAuthenticator } from '../server/handshake-authenticator.js';
 
-/** The control frames about channels and liveness: `subscribe`, `unsubscribe`, `ping`. */
+/** The control frames about channels, liveness and credentials: `subscribe`, `unsubscribe`, `ping`, `refresh`. */
 @Injectable()
 export class ControlFrames {
   constructor(
@@ -19,7 +21,36 @@ export class ControlFrames {
     private readonly joiner: ChannelJoiner,
     private readonly errors: ErrorResponder,
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
+    private readonly authenticator: HandshakeAuthenticator,
+    private readonly expiry: TokenExpiry,
   ) {}
+
+  /**
+   * `{type: 'refresh', id, payload: {token}}`: the authenticator verifies the fresh token (same user); the connection's
+   * expiry moves to the new one, and the answer is an ack `{expiresAt}` (null: no longer expires). Refused:
+   * `UNAUTHORIZED`, and the old deadline stands.
+   */
+  async refresh(connection: Connection, frame: InboundFrame): Promise<void> {
+    const token = (frame.payload as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0 || token.length > 16_384) {
+      this.errors.refuse(
+        connection,
+        { code: ErrorCode.BAD_REQUEST, message: '"payload.token" must be a token' },
+        frame.id,
+      );
+      return;
+    }
+    const result = await this.authenticator.refresh(connection.view, token);
+    if ('refused' in result) {
+      this.errors.refuse(connection, { code: ErrorCode.UNAUTHORIZED, message: result.refused }, frame.id);
+      return;
+    }
+    connection.expiresAt = result.expiresAt;
+    this.expiry.watch(connection);
+    if (frame.id !== undefined) {
+      connection.sendEnvelope(ackFrame(frame.id, { expiresAt: result.expiresAt ?? null }));
+    }
+  }
 
   async subscribe(connection: Connection, frame: InboundFrame): Promise<void> {
     const { channel, id } = frame;

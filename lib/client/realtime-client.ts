@@ -347,6 +347,9 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     if (message.type === 'system:welcome') {
       this.#welcome(message);
     }
+    if (message.type === 'system:token_expiring') {
+      void this.#refreshToken();
+    }
     if (message.type === 'pong' && message.replyTo === undefined) {
       return; // the watchdog's
     }
@@ -367,6 +370,29 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
     if (channel === undefined) {
       this.#events.emit('message', message);
       this.#byType.emit(message.type, message.payload, message);
+    }
+  }
+
+  /**
+   * The server says the token expires soon: with `getToken`, a fresh one goes in a `refresh` frame, and the connection
+   * (its subscriptions included) goes on; a failure is an `error` event (the server closes with 4007 at expiry, and
+   * the reconnect asks `getToken` again).
+   */
+  async #refreshToken(): Promise<void> {
+    const getToken = this.options.getToken;
+    if (getToken === undefined) {
+      return;
+    }
+    try {
+      const token = await getToken();
+      await this.#call({ type: 'refresh', payload: { token } }, this.#requestTimeoutMs, true);
+    } catch (error) {
+      this.#events.emit(
+        'error',
+        error instanceof RealtimeError
+          ? error
+          : new RealtimeError('TOKEN_FAILED', `Refreshing the token failed: ${String(error)}`),
+      );
     }
   }
 

@@ -56,6 +56,10 @@ export class ConnectionView implements RealtimeConnection {
     return this.#connection.rttMs;
   }
 
+  get expiresAt(): number | undefined {
+    return this.#connection.expiresAt;
+  }
+
   get bufferedBytes(): number {
     return this.#connection.bufferedBytes;
   }

@@ -30,6 +30,8 @@ export interface ConnectionIdentity {
   readonly userId: string | null;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly info: Readonly<Record<string, unknown>>;
+  /** When the credential expires (ms since the epoch); undefined: never. */
+  readonly expiresAt?: number;
 }
 
 /** A channel frame that arrived while the subscription was being set up. */
@@ -116,7 +118,11 @@ export class Connection implements RealtimeConnection {
     this.userId = identity.userId;
     this.#metadata = identity.metadata;
     this.info = identity.info;
+    this.expiresAt = identity.expiresAt;
   }
+
+  /** When the credential expires (ms since the epoch): set at the handshake, moved by each accepted refresh. */
+  expiresAt: number | undefined;
 
   get metadata(): Readonly<Record<string, unknown>> {
     return this.#metadata;

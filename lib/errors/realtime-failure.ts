@@ -23,6 +23,8 @@ export const FailureCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   /** The connection was silent past `heartbeatTimeoutMs`: closed with 4001. */
   HEARTBEAT_TIMEOUT: 'HEARTBEAT_TIMEOUT',
+  /** The connection's token expired without a refresh: closed with 4007. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** A broker or store operation the module runs in the background failed. */
   BROKER_FAILED: 'BROKER_FAILED',
 } as const;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Type } from '@nestjs/common';
+import type { RealtimeConnection } from './realtime-connection.interface.js';
 
 /** Who a connection belongs to, as established by the handshake's authentication. */
 export interface RealtimeIdentity {
@@ -15,6 +16,12 @@ export interface RealtimeIdentity {
    * object of at most `maxPresenceInfoBytes`. A channel's `canJoin` may return other info for that channel.
    */
   readonly info?: Readonly<Record<string, unknown>>;
+  /**
+   * When the credential expires (ms since the epoch; a JWT's `exp` × 1000). The connection is told
+   * `system:token_expiring` `tokenExpiryWarningMs` before it and closed with 4007 at it, unless a `refresh` frame
+   * brings a fresh token first (the authenticator's `refresh`). Without it, the connection does not expire.
+   */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -37,12 +44,19 @@ export interface RealtimeIdentity {
  */
 export interface RealtimeAuthenticator {
   authenticate(request: IncomingMessage): RealtimeIdentity | null | Promise<RealtimeIdentity | null>;
+  /**
+   * Verifies a fresh token a connection sent in band (`{type: 'refresh', token}`) and returns its identity, with the
+   * new `expiresAt`; it must be the same user. Throw (or return null) to refuse it. Without this method, refreshes are
+   * refused and connections close when their `expiresAt` passes.
+   */
+  refresh?(token: string, client: RealtimeConnection): RealtimeIdentity | null | Promise<RealtimeIdentity | null>;
 }
 
-/** The function form of {@link RealtimeAuthenticator}. */
-export type AuthenticateFunction = (
+/** The function form of {@link RealtimeAuthenticator} (with `refresh` as a property, as `jwtAuth()` makes it). */
+export type AuthenticateFunction = ((
   request: IncomingMessage,
-) => RealtimeIdentity | null | Promise<RealtimeIdentity | null>;
+) => RealtimeIdentity | null | Promise<RealtimeIdentity | null>) &
+  Pick<RealtimeAuthenticator, 'refresh'>;
 
 /** An injectable class implementing {@link RealtimeAuthenticator}. */
 export type RealtimeAuthenticatorType = Type<RealtimeAuthenticator>;

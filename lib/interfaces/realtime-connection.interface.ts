@@ -31,6 +31,8 @@ export interface RealtimeConnection {
    * latency, also sent to the client in the answer to its `ping`.
    */
   readonly rttMs: number | undefined;
+  /** When its credential expires (ms since the epoch), moved by each accepted `refresh`; undefined: never. */
+  readonly expiresAt: number | undefined;
   /** Bytes queued for this connection and not yet handed to the network: how far behind it is. */
   readonly bufferedBytes: number;
 }

@@ -50,6 +50,8 @@ export const CloseCode = {
   SLOW_CONSUMER: 4000,
   /** The client did not answer heartbeats in time. */
   HEARTBEAT_TIMEOUT: 4001,
+  /** The connection's token expired (its identity's `expiresAt`) and no fresh one came in a `refresh` frame. */
+  TOKEN_EXPIRED: 4007,
   /**
    * With `closeUnauthorized`: the handshake was not authenticated (instead of HTTP 401). Refusals after the upgrade
    * close with 4000 + their HTTP status: these three are the usual ones.

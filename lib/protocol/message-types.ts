@@ -27,6 +27,8 @@ export const ControlType = {
   PRESENCE: 'presence',
   HISTORY: 'history',
   PING: 'ping',
+  /** `{type: 'refresh', id, payload: {token}}`: a fresh token for this connection, acked with `{expiresAt}`. */
+  REFRESH: 'refresh',
 } as const;
 
 export type ControlType = (typeof ControlType)[keyof typeof ControlType];
@@ -43,4 +45,6 @@ export const ServerFrameType = {
   PRESENCE: 'system:presence',
   HISTORY: 'history',
   PONG: 'pong',
+  /** `{expiresAt}`: the connection's token expires soon; send a `refresh` frame before, or be closed with 4007. */
+  TOKEN_EXPIRING: 'system:token_expiring',
 } as const;

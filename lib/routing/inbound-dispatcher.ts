@@ -129,6 +129,8 @@ export class InboundDispatcher {
       case ControlType.PING:
         this.control.ping(connection, frame);
         return undefined;
+      case ControlType.REFRESH:
+        return this.control.refresh(connection, frame);
       case ControlType.WHISPER:
         return this.whispers.relay(connection, frame);
       case ControlType.PRESENCE:

@@ -17,6 +17,7 @@ import { InboundDispatcher } from '../routing/inbound-dispatcher.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { type Admitted, HandshakeGate } from './handshake-gate.js';
 import { Heartbeat } from './heartbeat.js';
+import { TokenExpiry } from '../auth/token-expiry.js';
 import { RealtimeNode } from './realtime-node.js';
 
 /**
@@ -39,6 +40,7 @@ export class ConnectionLifecycle {
     private readonly inbound: InboundDispatcher,
     private readonly membership: ChannelMembership,
     private readonly hooks: LifecycleHooks,
+    private readonly expiry: TokenExpiry,
     stats: RealtimeStats,
   ) {
     this.#outbound = {
@@ -92,6 +94,7 @@ export class ConnectionLifecycle {
         Date.now(),
       ),
     );
+    this.expiry.watch(connection);
     this.hooks.connected(connection);
   }
 
@@ -102,6 +105,7 @@ export class ConnectionLifecycle {
    */
   async drain(): Promise<void> {
     this.#heartbeat?.stop();
+    this.expiry.stop();
     if (this.registry.size === 0) {
       return;
     }
@@ -119,6 +123,7 @@ export class ConnectionLifecycle {
 
   async #release(connection: Connection, code: number, reason: string): Promise<void> {
     connection.markClosed();
+    this.expiry.forget(connection);
     try {
       await this.membership.leaveAll(connection);
     } catch (error) {

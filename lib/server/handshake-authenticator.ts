@@ -7,7 +7,9 @@ import type {
   AuthenticateFunction,
   RealtimeAuthenticator,
   RealtimeAuthenticatorType,
+  RealtimeIdentity,
 } from '../interfaces/authenticator.interface.js';
+import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
 import { handshakeAnswerFor } from '../exceptions/exception-mapper.js';
 import { presenceInfoProblem } from '../presence/presence-info.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
@@ -38,6 +40,7 @@ const ANONYMOUS: ConnectionIdentity = Object.freeze({ userId: null, metadata: EM
 export class HandshakeAuthenticator implements OnModuleInit {
   readonly #logger = new Logger('RealtimeModule');
   #authenticate: AuthenticateFunction | undefined;
+  #refresh: RealtimeAuthenticator['refresh'];
   readonly #metadataLimits: MetadataLimits;
 
   constructor(
@@ -60,10 +63,12 @@ export class HandshakeAuthenticator implements OnModuleInit {
       // A built-in authenticator (jwtAuth) prepares its keys now, so a bad key fails the boot.
       await (authenticate as Partial<{ prepare(): Promise<void> }>).prepare?.();
       this.#authenticate = authenticate;
+      this.#refresh = authenticate.refresh;
       return;
     }
     const authenticator = await this.#resolve(authenticate);
     this.#authenticate = (request) => authenticator.authenticate(request);
+    this.#refresh = authenticator.refresh?.bind(authenticator);
   }
 
   async authenticate(request: IncomingMessage): Promise<ConnectionIdentity | AuthRefusal> {
@@ -82,7 +87,12 @@ export class HandshakeAuthenticator implements OnModuleInit {
     if (identity === null || identity === undefined) {
       return UNAUTHORIZED;
     }
-    const { userId, metadata, info } = identity as { userId?: unknown; metadata?: unknown; info?: unknown };
+    const { userId, metadata, info, expiresAt } = identity as {
+      userId?: unknown;
+      metadata?: unknown;
+      info?: unknown;
+      expiresAt?: unknown;
+    };
     if (userId === null) {
       // Accepted without a user: an app may let visitors in and guard what needs a user.
       return ANONYMOUS;
@@ -101,11 +111,51 @@ export class HandshakeAuthenticator implements OnModuleInit {
     if (metaProblem !== undefined) {
       return this.#misconfigured(`the authenticator returned bad "metadata" for user "${userId}": ${metaProblem}`);
     }
+    if (expiresAt !== undefined && !(typeof expiresAt === 'number' && Number.isFinite(expiresAt))) {
+      return this.#misconfigured(
+        `the authenticator returned a bad "expiresAt" for user "${userId}" (ms since the epoch), got ${JSON.stringify(expiresAt)}`,
+      );
+    }
     return {
       userId,
       metadata: (metadata as Record<string, unknown> | undefined) ?? EMPTY,
       info: (info as Record<string, unknown> | undefined) ?? EMPTY,
+      expiresAt,
     };
+  }
+
+  /**
+   * Verifies a fresh token a connection sent in band; resolves to its new expiry, or to why it was refused (a message
+   * for the `error` frame; the detail goes to the log). The token must be for the same user.
+   */
+  async refresh(
+    client: RealtimeConnection,
+    token: string,
+  ): Promise<{ expiresAt: number | undefined } | { refused: string }> {
+    if (this.#refresh === undefined) {
+      return { refused: 'This server does not refresh tokens in band: reconnect with a fresh one' };
+    }
+    let identity: RealtimeIdentity | null;
+    try {
+      identity = await this.#refresh(token, client);
+    } catch (error) {
+      this.#logger.debug(`[${client.id}] refresh refused: ${(error as Error)?.message ?? String(error)}`);
+      return { refused: 'The token was refused' };
+    }
+    if (identity === null || identity === undefined) {
+      return { refused: 'The token was refused' };
+    }
+    if (identity.userId !== client.userId) {
+      this.#logger.debug(
+        `[${client.id}] refresh refused: the token is for "${identity.userId}", not "${client.userId}"`,
+      );
+      return { refused: 'The token is for another user' };
+    }
+    const { expiresAt } = identity;
+    if (expiresAt !== undefined && !(typeof expiresAt === 'number' && Number.isFinite(expiresAt))) {
+      return { refused: 'The token was refused' };
+    }
+    return { expiresAt };
   }
 
   /** A refusal caused by the app's authenticator returning something unusable: an error in the log, a 401. */
