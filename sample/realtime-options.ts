@@ -1,7 +1,7 @@
-import type { RealtimeModuleOptions } from 'nestjs-realtime';
+import { type RealtimeModuleOptions, jwtAuth } from 'nestjs-realtime';
 import { natsRealtime } from 'nestjs-realtime/nats';
 import { redisRealtime } from 'nestjs-realtime/redis';
-import { SampleAuthenticator } from './auth/sample-authenticator.js';
+import { sampleSecret } from './auth/sample-secret.js';
 
 /**
  * The sample's realtime options: the library's secure defaults (origin check, rate limit, connection caps), with two
@@ -15,7 +15,12 @@ import { SampleAuthenticator } from './auth/sample-authenticator.js';
  * - `NATS_URL`: the same on NATS with JetStream (`nats://host:port`); `REDIS_NODE_TIMEOUT_MS` applies there too.
  */
 export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOptions {
-  const options: RealtimeModuleOptions = { path: '/realtime', authenticate: SampleAuthenticator };
+  // The library's built-in JWT check: the token from GET /api/token (in a bearer.<token> subprotocol entry, as the
+  // client SDK sends it), its sub as the user, its color claim as the presence info members see.
+  const options: RealtimeModuleOptions = {
+    path: '/realtime',
+    authenticate: jwtAuth({ secret: sampleSecret(env), infoClaims: ['color'] }),
+  };
   const rate = readCount(env, 'REALTIME_RATE_LIMIT');
   if (rate !== undefined) {
     options.rateLimit = rate === 0 ? false : { limit: rate, windowMs: 1000 };

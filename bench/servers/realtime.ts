@@ -1,44 +1,25 @@
 // This library through a sample-style app: JWT authentication at the handshake, a channel class with a join check,
 // a guard, a global ValidationPipe, broadcasts through RealtimeService. Caps are off (one load generator opens
 // thousands of connections from one address) and the rate limit is set high, so its code path still runs.
-import { createSecretKey } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JwtModule, JwtService } from '@nestjs/jwt';
 import {
   Channel,
   ChannelName,
   ConnectedClient,
   OnMessage,
   Payload,
-  type RealtimeAuthenticator,
   type RealtimeConnection,
-  type RealtimeIdentity,
   RealtimeModule,
   type RealtimeModuleOptions,
   RealtimeService,
-  getHandshakeToken,
+  jwtAuth,
 } from 'nestjs-realtime';
 import { natsRealtime } from 'nestjs-realtime/nats';
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { BENCH_SECRET } from '../bench-secret.js';
 import { serveIpc } from './ipc.js';
 import { ChatMessage, EchoRequest } from './payloads.js';
-
-@Injectable()
-class JwtAuthenticator implements RealtimeAuthenticator {
-  constructor(private readonly jwt: JwtService) {}
-
-  async authenticate(request: IncomingMessage): Promise<RealtimeIdentity | null> {
-    const token = getHandshakeToken(request);
-    if (!token) {
-      return null;
-    }
-    const { sub } = await this.jwt.verifyAsync<{ sub: string }>(token);
-    return { userId: sub };
-  }
-}
 
 @Injectable()
 class SignedInGuard implements CanActivate {
@@ -96,12 +77,10 @@ function scaleOut(env: NodeJS.ProcessEnv): Partial<RealtimeModuleOptions> {
 
 @Module({
   imports: [
-    // A KeyObject, not a string: jsonwebtoken otherwise tries createPublicKey on the secret (and catches the throw)
-    // on every verify, which costs more than the rest of the handshake.
-    JwtModule.register({ global: true, secret: createSecretKey(Buffer.from(BENCH_SECRET)) }),
     RealtimeModule.forRoot({
       // BENCH_ANONYMOUS=1 (a breakdown row): no handshake authentication, to show what verifying the JWT costs.
-      authenticate: process.env.BENCH_ANONYMOUS === '1' ? undefined : JwtAuthenticator,
+      // The library's built-in JWT check, as the sample uses it.
+      authenticate: process.env.BENCH_ANONYMOUS === '1' ? undefined : jwtAuth({ secret: BENCH_SECRET }),
       maxConnections: 0,
       maxConnectionsPerIp: 0,
       maxConnectionsPerUser: 0,
@@ -118,7 +97,7 @@ function scaleOut(env: NodeJS.ProcessEnv): Partial<RealtimeModuleOptions> {
       ...scaleOut(process.env),
     }),
   ],
-  providers: [JwtAuthenticator, RoomChannel, EchoHandlers],
+  providers: [RoomChannel, EchoHandlers],
 })
 class BenchModule {}
 

@@ -4,6 +4,7 @@ import type * as Jose from 'jose';
 import type { AuthenticateFunction, RealtimeIdentity } from '../interfaces/authenticator.interface.js';
 import { getHandshakeToken } from '../server/handshake-token.js';
 import { RealtimeOptionsError } from '../util/option-checks.js';
+import { verifyHmacJwt } from './hmac-jwt.js';
 import { type JwtAuthOptions, type ResolvedJwtOptions, resolveJwtOptions } from './jwt-options.js';
 
 /** Why a token was refused (the handshake gets a plain 401; this message goes to the log and `OnRealtimeError`). */
@@ -86,6 +87,11 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
     clockTolerance: options.clockToleranceSec,
   };
   const { key } = options;
+  if (key.kind === 'secret') {
+    // HS*: Node's HMAC, synchronously; jose's WebCrypto path costs several times more per handshake.
+    const secret = key.secret;
+    return (token) => Promise.resolve(verifyHmacJwt(token, secret, options, Date.now()) as Jose.JWTPayload);
+  }
   if (key.kind === 'jwks') {
     const keys = jose.createRemoteJWKSet(key.url, {
       cooldownDuration: options.jwksCooldownMs,
@@ -93,19 +99,32 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
     });
     return async (token) => (await jose.jwtVerify(token, keys, verifyOptions)).payload;
   }
-  let verifyKey: Uint8Array | KeyObject;
-  if (key.kind === 'secret') {
-    verifyKey = key.secret;
+  // A PEM is imported once per algorithm, as a WebCrypto key (about half the cost of a verify with key bytes).
+  const imported = new Map<string, Promise<Jose.CryptoKey | KeyObject>>();
+  let importKey: (alg: string) => Promise<Jose.CryptoKey | KeyObject>;
+  if (typeof key.publicKey !== 'string') {
+    const publicKey = key.publicKey;
+    importKey = () => Promise.resolve(publicKey);
   } else {
+    const pem = key.publicKey;
     try {
-      verifyKey = typeof key.publicKey === 'string' ? createPublicKey(key.publicKey) : key.publicKey;
+      createPublicKey(pem); // a bad key fails the boot here
     } catch (error) {
       throw new RealtimeOptionsError(
         `Invalid jwtAuth option "publicKey": ${(error as Error)?.message ?? String(error)}`,
       );
     }
+    importKey = (alg) => (pem.includes('CERTIFICATE') ? jose.importX509(pem, alg) : jose.importSPKI(pem, alg));
   }
-  return async (token) => (await jose.jwtVerify(token, verifyKey, verifyOptions)).payload;
+  function keyFor(alg: string): Promise<Jose.CryptoKey | KeyObject> {
+    let found = imported.get(alg);
+    if (found === undefined) {
+      found = importKey(alg);
+      imported.set(alg, found);
+    }
+    return found;
+  }
+  return async (token) => (await jose.jwtVerify(token, (header) => keyFor(header.alg), verifyOptions)).payload;
 }
 
 function pick(payload: Jose.JWTPayload, claims: readonly string[]): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { userColor } from './user-color.js';
 import { IsUserName } from './user-name.js';
 
 class TokenQuery {
@@ -7,13 +8,16 @@ class TokenQuery {
   user!: string;
 }
 
-/** Issues demo tokens. A real app authenticates the user first; this sample trusts the name it is given. */
+/**
+ * Issues demo tokens (12 hours; the realtime connection is warned before expiry and the page's client SDK refreshes
+ * in band). A real app authenticates the user first; this sample trusts the name it is given.
+ */
 @Controller('api/token')
 export class TokenController {
   constructor(private readonly jwt: JwtService) {}
 
   @Get()
   async issue(@Query() query: TokenQuery): Promise<{ token: string }> {
-    return { token: await this.jwt.signAsync({ sub: query.user }) };
+    return { token: await this.jwt.signAsync({ sub: query.user, color: userColor(query.user) }) };
   }
 }

@@ -94,6 +94,17 @@ describe('jwtAuth with a secret (HS256): claims, issuer, audience, expiry, token
     ['another audience', () => valid({ aud: 'other' })],
     ['no sub claim', () => valid({ sub: undefined })],
     [
+      'a payload edited after signing',
+      async () => {
+        const [header, , signature] = (await valid()).split('.');
+        const forged = Buffer.from(JSON.stringify({ sub: 'mallory', iss: 'chat-app', aud: 'realtime' })).toString(
+          'base64url',
+        );
+        return `${header}.${forged}.${signature}`;
+      },
+    ],
+    ['a token not valid yet (nbf)', () => valid({ nbf: Math.floor(Date.now() / 1000) + 3600 })],
+    [
       'another secret',
       () => sign({ sub: 'alice', iss: 'chat-app', aud: 'realtime' }, new TextEncoder().encode('x'.repeat(40)), 'HS256'),
     ],
