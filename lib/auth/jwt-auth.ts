@@ -31,7 +31,7 @@ type Verify = (token: string) => Promise<Jose.JWTPayload>;
  *
  * The token is read by `getHandshakeToken`: a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (what the client SDK
  * sends: browsers cannot set headers, and a URL ends up in proxy logs), an `Authorization: Bearer` header, or the
- * `token` query parameter. Needs the `jose` package.
+ * `token` query parameter. A public key or a JWKS needs the `jose` package; a secret needs nothing more.
  *
  * @example
  * ```ts
@@ -79,6 +79,12 @@ export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
 }
 
 async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
+  const { key } = options;
+  if (key.kind === 'secret') {
+    // HS*: Node's HMAC, synchronously (no jose needed); jose's WebCrypto path costs several times more per handshake.
+    const secret = key.secret;
+    return (token) => Promise.resolve(verifyHmacJwt(token, secret, options, Date.now()) as Jose.JWTPayload);
+  }
   const jose = await loadJose();
   const verifyOptions: Jose.JWTVerifyOptions = {
     algorithms: [...options.algorithms],
@@ -86,12 +92,6 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
     audience: options.audience,
     clockTolerance: options.clockToleranceSec,
   };
-  const { key } = options;
-  if (key.kind === 'secret') {
-    // HS*: Node's HMAC, synchronously; jose's WebCrypto path costs several times more per handshake.
-    const secret = key.secret;
-    return (token) => Promise.resolve(verifyHmacJwt(token, secret, options, Date.now()) as Jose.JWTPayload);
-  }
   if (key.kind === 'jwks') {
     const keys = jose.createRemoteJWKSet(key.url, {
       cooldownDuration: options.jwksCooldownMs,
@@ -141,6 +141,8 @@ async function loadJose(): Promise<typeof Jose> {
   try {
     return await import('jose');
   } catch (error) {
-    throw new Error('jwtAuth() needs the jose package: npm install jose', { cause: error });
+    throw new Error('jwtAuth() with a publicKey or a jwksUrl needs the jose package: npm install jose', {
+      cause: error,
+    });
   }
 }

@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
-import { RealtimeModule } from 'nestjs-realtime';
-import { JwtAuthenticator } from './jwt.authenticator.js';
+import { RealtimeModule, jwtAuth } from 'nestjs-realtime';
 import { RoomChannel } from './room.channel.js';
 
 @Module({
   imports: [
-    JwtModule.register({ secret: process.env.JWT_SECRET }),
-    RealtimeModule.forRoot({ path: '/realtime', authenticate: JwtAuthenticator }),
+    RealtimeModule.forRoot({
+      path: '/realtime',
+      // The handshake needs a JWT signed with this secret (HS256; at least 32 bytes): its `sub` is the user.
+      authenticate: jwtAuth({ secret: process.env.JWT_SECRET! }),
+    }),
   ],
-  providers: [JwtAuthenticator, RoomChannel],
+  providers: [RoomChannel],
 })
 export class AppModule {}
