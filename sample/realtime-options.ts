@@ -8,6 +8,8 @@ import { sampleSecret } from './auth/sample-secret.js';
  * knobs from the environment so operators and load tests tune them without code changes:
  * - `REALTIME_RATE_LIMIT`: frames per second per user (default 100); `0` turns the limit off.
  * - `REALTIME_MAX_CONNECTIONS_PER_IP`: connections per IP address (default 100); `0` means no cap.
+ * - `REALTIME_TOKEN_WARNING_MS`: how long before its token expires a connection is told to refresh it (default
+ *   60 000; tokens last 12 hours).
  * - `REDIS_URL`: run on Redis, so several sample processes behave as one server (default: in-process, no Redis);
  *   or `REDIS_CLUSTER_NODES` (`host:port,host:port,...`): the same on a Redis Cluster. `REDIS_NODE_TIMEOUT_MS` sets
  *   how soon a dead process's members are removed (default 15 000), and `REDIS_KEY_PREFIX` keeps apps that share a
@@ -24,6 +26,10 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   const rate = readCount(env, 'REALTIME_RATE_LIMIT');
   if (rate !== undefined) {
     options.rateLimit = rate === 0 ? false : { limit: rate, windowMs: 1000 };
+  }
+  const warning = readCount(env, 'REALTIME_TOKEN_WARNING_MS');
+  if (warning !== undefined) {
+    options.tokenExpiryWarningMs = warning;
   }
   const perIp = readCount(env, 'REALTIME_MAX_CONNECTIONS_PER_IP');
   if (perIp !== undefined) {

@@ -230,6 +230,49 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
           await browser?.close();
         });
 
+        it('refreshes its token in band when the server warns, and stays connected', async () => {
+          const frames: { direction: 'out' | 'in'; frame: { type?: string; id?: unknown; replyTo?: unknown } }[] = [];
+          const socketUrls: string[] = [];
+          let refreshed: () => void = () => undefined;
+          const acked = new Promise<void>((resolve) => (refreshed = resolve));
+          const dee = await signIn(0, 'dee', (page) =>
+            page.routeWebSocket(/\/realtime/, (socket) => {
+              socketUrls.push(socket.url());
+              const server = socket.connectToServer();
+              const record = (direction: 'out' | 'in', message: string | Buffer) => {
+                const frame =
+                  typeof message === 'string' ? (JSON.parse(message) as (typeof frames)[number]['frame']) : {};
+                frames.push({ direction, frame });
+                const refresh = frames.find((each) => each.direction === 'out' && each.frame.type === 'refresh');
+                if (
+                  direction === 'in' &&
+                  frame.type === 'ack' &&
+                  refresh !== undefined &&
+                  frame.replyTo === refresh.frame.id
+                ) {
+                  refreshed();
+                }
+              };
+              socket.onMessage((message) => {
+                record('out', message);
+                server.send(message);
+              });
+              server.onMessage((message) => {
+                record('in', message);
+                socket.send(message);
+              });
+            }),
+          );
+          await acked;
+          expect(
+            frames.some(({ direction, frame }) => direction === 'in' && frame.type === 'system:token_expiring'),
+          ).toBe(true);
+          await dee.locator('#state.connected').waitFor();
+          // The URL carried no token: the page's SDK sent it in the subprotocol.
+          expect(socketUrls.length).toBeGreaterThan(0);
+          expect(socketUrls.filter((url) => url.includes('token='))).toEqual([]);
+        });
+
         it('two users chat in a room: presence, typing, messages, history, direct messages, notices, leaving', async () => {
           const ann = await signIn(0, 'ann');
           let network: Network | undefined;
@@ -324,7 +367,9 @@ describeThreeProcesses(
   async () => {
     const redis = await useTestRedis();
     return {
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix() },
+      // Tokens last 12 hours: a warning window longer than that has every connection refresh its token at once,
+      // which the page's client SDK does in band.
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix(), REALTIME_TOKEN_WARNING_MS: String(13 * 3600_000) },
       banner: 'Scaled out on Redis (REDIS_URL)',
       stop: () => redis.stop(),
     };
