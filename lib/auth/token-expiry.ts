@@ -34,7 +34,8 @@ export class TokenExpiry {
     }
     this.#watched.set(connection, false);
     this.#timer ??= setInterval(() => this.check(Date.now()), CHECK_EVERY_MS).unref();
-    this.check(Date.now());
+    // This one only: a connect storm must not scan every watched connection once per handshake.
+    this.#checkOne(connection, false, Date.now());
   }
 
   forget(connection: Connection): void {
@@ -51,26 +52,30 @@ export class TokenExpiry {
 
   check(now: number): void {
     for (const [connection, warned] of this.#watched) {
-      const expiresAt = connection.expiresAt;
-      if (expiresAt === undefined || connection.closed) {
-        this.#watched.delete(connection);
-      } else if (now >= expiresAt) {
-        this.#watched.delete(connection);
-        connection.close(CloseCode.TOKEN_EXPIRED, 'Token expired');
-        this.hooks.report(
-          () =>
-            new RealtimeAuthError(FailureCode.TOKEN_EXPIRED, 'The token expired without a refresh: closed with 4007', {
-              client: connection.view,
-              closeCode: CloseCode.TOKEN_EXPIRED,
-            }),
-        );
-      } else if (!warned && now >= expiresAt - this.options.tokenExpiryWarningMs) {
-        this.#watched.set(connection, true);
-        connection.sendEnvelope({ type: ServerFrameType.TOKEN_EXPIRING, payload: { expiresAt }, timestamp: now });
-      }
+      this.#checkOne(connection, warned, now);
     }
     if (this.#watched.size === 0) {
       this.stop();
+    }
+  }
+
+  #checkOne(connection: Connection, warned: boolean, now: number): void {
+    const expiresAt = connection.expiresAt;
+    if (expiresAt === undefined || connection.closed) {
+      this.#watched.delete(connection);
+    } else if (now >= expiresAt) {
+      this.#watched.delete(connection);
+      connection.close(CloseCode.TOKEN_EXPIRED, 'Token expired');
+      this.hooks.report(
+        () =>
+          new RealtimeAuthError(FailureCode.TOKEN_EXPIRED, 'The token expired without a refresh: closed with 4007', {
+            client: connection.view,
+            closeCode: CloseCode.TOKEN_EXPIRED,
+          }),
+      );
+    } else if (!warned && now >= expiresAt - this.options.tokenExpiryWarningMs) {
+      this.#watched.set(connection, true);
+      connection.sendEnvelope({ type: ServerFrameType.TOKEN_EXPIRING, payload: { expiresAt }, timestamp: now });
     }
   }
 }
