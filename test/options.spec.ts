@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { LocalBroker, REALTIME_DEFAULTS } from 'nestjs-realtime';
+import { LocalBroker, REALTIME_DEFAULTS, jwtAuth } from 'nestjs-realtime';
+import { natsRealtime } from 'nestjs-realtime/nats';
+import { redisRealtime } from 'nestjs-realtime/redis';
 import { resolveRealtimeOptions } from '../lib/realtime.options.js';
 
 describe('resolveRealtimeOptions', () => {
@@ -121,5 +123,23 @@ describe('resolveRealtimeOptions', () => {
     ],
   ])('rejects %j', (options, message) => {
     expect(() => resolveRealtimeOptions(options as never)).toThrow(message);
+  });
+});
+
+describe('backend and auth option factories', () => {
+  it.each([
+    [() => redisRealtime({ url: 'redis://x', cluster: ['a:1'] }), '"url" and "cluster" exclude each other'],
+    [() => redisRealtime({ cluster: ['nope'] }), 'Invalid redisRealtime option "cluster": expected a non-empty array'],
+    [() => redisRealtime({ pool: 2 } as never), 'Unknown redisRealtime option "pool". Known options: url, cluster'],
+    [() => natsRealtime({ prefix: 'a.b' }), 'Invalid natsRealtime option "prefix"'],
+    [
+      () => natsRealtime({ nodeTimeoutMs: 10 }),
+      'Invalid natsRealtime option "nodeTimeoutMs": expected an integer from 300',
+    ],
+    [() => natsRealtime({ stream: 'x' } as never), 'Unknown natsRealtime option "stream". Known options: servers,'],
+    [() => jwtAuth({ secret: 'x'.repeat(32), leeway: 5 } as never), 'Unknown jwtAuth option "leeway". Known options:'],
+    [() => jwtAuth({ jwksUrl: 'ftp://keys' }), 'Invalid jwtAuth option "jwksUrl": expected an http(s) URL'],
+  ])('%#: rejects a bad option naming it', (make, message) => {
+    expect(make).toThrow(message);
   });
 });

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, check as checkOption, isIntegerIn } from '../util/option-checks.js';
+import { RealtimeOptionsError, check as checkOption, rejectUnknownKeys, isIntegerIn } from '../util/option-checks.js';
 
 /** Options of `jwtAuth()`: where the key comes from (exactly one), what the token must say, and what it gives. */
 export interface JwtAuthOptions {
@@ -70,11 +70,7 @@ export function resolveJwtOptions(options: JwtAuthOptions): ResolvedJwtOptions {
   if (typeof options !== 'object' || options === null) {
     throw new RealtimeOptionsError(`jwtAuth() expects an options object, got ${describeValue(options)}`);
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN.includes(name)) {
-      throw new RealtimeOptionsError(`Unknown jwtAuth option "${name}". Known options: ${KNOWN.join(', ')}`);
-    }
-  }
+  rejectUnknownKeys('jwtAuth option', options, KNOWN);
   const sources = (['secret', 'publicKey', 'jwksUrl'] as const).filter((name) => options[name] !== undefined);
   if (sources.length !== 1) {
     throw new RealtimeOptionsError(

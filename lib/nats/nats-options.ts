@@ -1,6 +1,12 @@
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } from '../util/option-checks.js';
+import {
+  RealtimeOptionsError,
+  check as checkOption,
+  rejectUnknownKeys,
+  isBoolean,
+  isIntegerIn,
+} from '../util/option-checks.js';
 
 /** Options of `natsRealtime()`. */
 export interface NatsRealtimeOptions {
@@ -54,11 +60,7 @@ export function resolveNatsOptions(options: NatsRealtimeOptions = {}): ResolvedN
   if (typeof options !== 'object' || options === null) {
     throw new RealtimeOptionsError(`natsRealtime() expects an options object, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) {
-      throw new RealtimeOptionsError(`Unknown natsRealtime option "${key}". Known options: ${KNOWN.join(', ')}`);
-    }
-  }
+  rejectUnknownKeys('natsRealtime option', options, KNOWN);
   const {
     servers = 'nats://127.0.0.1:4222',
     connection = {},

@@ -1,6 +1,12 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, check as checkOption, isBoolean, isIntegerIn } from '../util/option-checks.js';
+import {
+  RealtimeOptionsError,
+  check as checkOption,
+  rejectUnknownKeys,
+  isBoolean,
+  isIntegerIn,
+} from '../util/option-checks.js';
 
 /** Options of `redisRealtime()`. */
 export interface RedisRealtimeOptions {
@@ -68,11 +74,7 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
   if (typeof options !== 'object' || options === null) {
     throw new RealtimeOptionsError(`redisRealtime() expects an options object, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) {
-      throw new RealtimeOptionsError(`Unknown redisRealtime option "${key}". Known options: ${KNOWN.join(', ')}`);
-    }
-  }
+  rejectUnknownKeys('redisRealtime option', options, KNOWN);
   if (options.url !== undefined && options.cluster !== undefined) {
     throw new RealtimeOptionsError(
       'redisRealtime options "url" and "cluster" exclude each other: one Redis, or the nodes of a Redis Cluster',
