@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { BackendContext } from './backend-context.js';
 import { CONNECTIONS_SCOPE, type MemberEntries } from './member-entries.js';
+import { SharedStart } from './shared-start.js';
 
 /** An entry as this instance holds it: the user, and the info as stored (JSON). */
 export interface HeldEntry {
@@ -23,7 +24,7 @@ export abstract class NodeEntriesBase implements MemberEntries {
   protected resyncNeeded = false;
   #nodeId = '';
   #context: BackendContext | undefined;
-  #users = 0;
+  readonly #shared = new SharedStart<void>(() => this.#close());
   #timer: NodeJS.Timeout | undefined;
   #stopWatch: (() => void) | undefined;
 
@@ -38,16 +39,17 @@ export abstract class NodeEntriesBase implements MemberEntries {
     return this.#nodeId;
   }
 
-  async acquire(context: BackendContext): Promise<void> {
-    if (this.#users++ > 0) {
-      return;
-    }
-    try {
-      await this.connect();
-    } catch (error) {
-      this.#users--;
-      throw error;
-    }
+  acquire(context: BackendContext): Promise<void> {
+    return this.#shared.acquire(() => this.#open(context));
+  }
+
+  /** Takes this node's entries out (reporting the leaves) and stops heartbeating, with its last user. */
+  release(): Promise<void> {
+    return this.#shared.release();
+  }
+
+  async #open(context: BackendContext): Promise<void> {
+    await this.connect();
     this.#nodeId = context.nodeId;
     this.#context = context;
     const interval = Math.max(100, Math.floor(this.nodeTimeoutMs / 3));
@@ -60,11 +62,7 @@ export abstract class NodeEntriesBase implements MemberEntries {
     await this.#safeTick();
   }
 
-  /** Takes this node's entries out (reporting the leaves) and stops heartbeating, with its last user. */
-  async release(): Promise<void> {
-    if (this.#users === 0 || --this.#users > 0) {
-      return;
-    }
+  async #close(): Promise<void> {
     clearInterval(this.#timer);
     this.#stopWatch?.();
     const held = [...this.held].flatMap(([scope, entries]) => [...entries.keys()].map((id) => [scope, id] as const));

@@ -6,6 +6,7 @@ import type { KV } from '@nats-io/kv';
 import type * as TransportModule from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { BrokerHealth } from '../broker/broker.js';
+import { SharedStart } from '../backend/shared-start.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { NatsNames } from './nats-names.js';
 import type { ResolvedNatsOptions } from './nats-options.js';
@@ -42,9 +43,8 @@ export interface NatsHandles {
 export class NatsConnections {
   readonly #logger = new Logger('RealtimeNats');
   readonly names: NatsNames;
-  #started: Promise<NatsHandles> | undefined;
+  readonly #shared = new SharedStart<NatsHandles>(() => this.#stop());
   #handles: NatsHandles | undefined;
-  #users = 0;
   #connected = false;
   #lastError = 'not connected yet';
   readonly #onReconnect = new Set<() => void>();
@@ -57,25 +57,18 @@ export class NatsConnections {
     return this.options.servers.join(', ');
   }
 
-  async acquire(): Promise<NatsHandles> {
-    this.#users++;
-    this.#started ??= this.#start();
-    try {
-      return await this.#started;
-    } catch (error) {
-      this.#users--;
-      this.#started = undefined;
-      throw error;
-    }
+  acquire(): Promise<NatsHandles> {
+    return this.#shared.acquire(() => this.#start());
   }
 
-  async release(): Promise<void> {
-    if (this.#users === 0 || --this.#users > 0) {
-      return;
-    }
+  /** The caller is done; the last one drains the connection. */
+  release(): Promise<void> {
+    return this.#shared.release();
+  }
+
+  async #stop(): Promise<void> {
     const handles = this.#handles;
     this.#handles = undefined;
-    this.#started = undefined;
     this.#onReconnect.clear();
     await handles?.nc.drain().catch(() => handles.nc.close());
   }

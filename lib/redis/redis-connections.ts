@@ -3,6 +3,7 @@ import type * as IORedis from 'ioredis';
 import type { Cluster, Redis } from 'ioredis';
 import type { BrokerHealth } from '../broker/broker.js';
 import type { ResolvedRedisOptions } from './redis-options.js';
+import { SharedStart } from '../backend/shared-start.js';
 import { REDIS_SCRIPTS, type RedisScripts } from './redis-scripts.js';
 
 /** A Redis command failed because Redis cannot be reached (or did not answer in `commandTimeoutMs`). */
@@ -32,8 +33,7 @@ const UNAVAILABLE =
  */
 export class RedisConnections {
   readonly #logger = new Logger('RealtimeRedis');
-  #started: Promise<void> | undefined;
-  #users = 0;
+  readonly #shared = new SharedStart<void>(() => this.#stop());
   #command: RedisCommands | undefined;
   /** One Redis: the subscriber connection. A cluster: the cluster itself (its sharded subscribers). */
   #subscriber: Redis | Cluster | undefined;
@@ -70,26 +70,18 @@ export class RedisConnections {
   }
 
   /** Connects (once, for every component that shares these connections) and counts the caller as a user. */
-  async acquire(): Promise<void> {
-    this.#users++;
-    this.#started ??= this.#start();
-    try {
-      await this.#started;
-    } catch (error) {
-      this.#users--;
-      this.#started = undefined;
-      throw error;
-    }
+  acquire(): Promise<void> {
+    return this.#shared.acquire(() => this.#start());
   }
 
   /** The caller is done; the last one closes the connections. */
-  async release(): Promise<void> {
-    if (this.#users === 0 || --this.#users > 0) {
-      return;
-    }
+  release(): Promise<void> {
+    return this.#shared.release();
+  }
+
+  async #stop(): Promise<void> {
     const clients = new Set([this.#command, this.#subscriber]);
     this.#command = this.#subscriber = undefined;
-    this.#started = undefined;
     this.#onSubscriberReady.clear();
     await Promise.all(
       [...clients].map(async (client) => {
