@@ -1,21 +1,28 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sparePort, uniquePrefix } from './redis-server.js';
-import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
+import { OwnProcess } from './own-process.js';
 
 /**
  * A `nats-server -js` this test file owns, on a spare loopback port with its own store directory (never the
  * machine's server on 4222); `stop()` kills it by its pid and removes the directory.
  */
 export class OwnNats {
-  #process: ChildProcess | undefined;
+  readonly #process: OwnProcess;
 
   private constructor(
     readonly port: number,
     private readonly dir: string,
-  ) {}
+  ) {
+    this.#process = new OwnProcess(
+      'nats-server',
+      ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir],
+      'Server is ready',
+      'stderr',
+    );
+  }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
@@ -36,28 +43,12 @@ export class OwnNats {
   }
 
   /** Starts it (again, when stopped) on the same port and store. */
-  async restart(): Promise<void> {
-    if (this.#process !== undefined) {
-      return;
-    }
-    const child = await spawnUntilReady(
-      'nats-server',
-      ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.dir],
-      'Server is ready',
-      'stderr',
-    );
-    this.#process = child;
-    child.once('exit', () => {
-      if (this.#process === child) {
-        this.#process = undefined;
-      }
-    });
+  restart(): Promise<void> {
+    return this.#process.start();
   }
 
-  async stop(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    await killAndWait(child);
+  stop(): Promise<void> {
+    return this.#process.stop();
   }
 
   async remove(): Promise<void> {

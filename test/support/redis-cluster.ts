@@ -1,13 +1,13 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sparePort } from './redis-server.js';
-import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
+import { OwnProcess } from './own-process.js';
 
 /** A Redis Cluster of three primaries this test file owns, on spare loopback ports; `stop()` removes it all. */
 export class OwnRedisCluster {
-  readonly #processes = new Map<number, ChildProcess>();
+  readonly #processes = new Map<number, OwnProcess>();
 
   private constructor(
     readonly ports: readonly number[],
@@ -43,39 +43,45 @@ export class OwnRedisCluster {
 
   /** Starts one node (again, after `kill`): it rejoins the cluster with its own `nodes.conf`. */
   async startNode(port: number): Promise<void> {
-    const dir = join(this.dir, String(port));
-    spawnSync('mkdir', ['-p', dir]);
-    const child = await spawnUntilReady(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        'nodes.conf',
-        '--cluster-node-timeout',
-        '2000',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-      ],
-      'Ready to accept connections',
-      'stdout',
-    );
-    this.#processes.set(port, child);
+    await this.#node(port).start();
   }
 
   /** Kills one primary (SIGKILL): its slots are down until it comes back. */
   async kill(port: number): Promise<void> {
-    const child = this.#processes.get(port);
-    this.#processes.delete(port);
-    await killAndWait(child);
+    await this.#processes.get(port)?.stop();
+  }
+
+  #node(port: number): OwnProcess {
+    let node = this.#processes.get(port);
+    if (node === undefined) {
+      const dir = join(this.dir, String(port));
+      mkdirSync(dir, { recursive: true });
+      node = new OwnProcess(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+        ],
+        'Ready to accept connections',
+        'stdout',
+      );
+      this.#processes.set(port, node);
+    }
+    return node;
   }
 
   /** Resolves once every node says `cluster_state:ok` (every slot served). */
@@ -96,8 +102,8 @@ export class OwnRedisCluster {
   }
 
   async stop(): Promise<void> {
-    for (const port of [...this.#processes.keys()]) {
-      await this.kill(port);
+    for (const node of this.#processes.values()) {
+      await node.stop();
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

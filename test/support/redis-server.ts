@@ -1,7 +1,7 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { killAndWait, spawnUntilReady } from './spawn-until-ready.js';
+import { OwnProcess } from './own-process.js';
 
 /** A Redis for one test file: its URL, and a key prefix no other test uses. */
 export interface TestRedis {
@@ -27,9 +27,16 @@ export async function useTestRedis(): Promise<TestRedis> {
 
 /** A `redis-server` process this test owns: it can stop and start it again on the same port (outage tests). */
 export class OwnRedis {
-  #process: ChildProcess | undefined;
+  readonly #process: OwnProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number) {
+    this.#process = new OwnProcess(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
+      'Ready to accept connections',
+      'stdout',
+    );
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -43,28 +50,12 @@ export class OwnRedis {
   }
 
   /** Starts it (again, when stopped): empty, as a Redis without persistence comes back. */
-  async restart(): Promise<void> {
-    if (this.#process !== undefined) {
-      return;
-    }
-    const child = await spawnUntilReady(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
-      'Ready to accept connections',
-      'stdout',
-    );
-    this.#process = child;
-    child.once('exit', () => {
-      if (this.#process === child) {
-        this.#process = undefined;
-      }
-    });
+  restart(): Promise<void> {
+    return this.#process.start();
   }
 
-  async stop(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    await killAndWait(child);
+  stop(): Promise<void> {
+    return this.#process.stop();
   }
 }
 

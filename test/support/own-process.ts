@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
  * Starts a server process and resolves once it printed `ready` on `stream` (its output is drained from then on, so
  * the pipe never fills); rejects with what it printed when it exits first.
  */
-export async function spawnUntilReady(
+async function spawnUntilReady(
   command: string,
   args: readonly string[],
   ready: string,
@@ -33,7 +33,7 @@ export async function spawnUntilReady(
 }
 
 /** Kills a process (SIGKILL) and resolves once it exited; nothing for one that has. */
-export async function killAndWait(child: ChildProcess | undefined): Promise<void> {
+async function killAndWait(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
     return;
   }
@@ -41,4 +41,36 @@ export async function killAndWait(child: ChildProcess | undefined): Promise<void
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/** One server process a test owns, which it can stop (SIGKILL) and start again with the same command. */
+export class OwnProcess {
+  #child: ChildProcess | undefined;
+
+  constructor(
+    private readonly command: string,
+    private readonly args: readonly string[],
+    private readonly ready: string,
+    private readonly stream: 'stdout' | 'stderr',
+  ) {}
+
+  /** Starts it, unless it runs already; resolves once it said it is ready. */
+  async start(): Promise<void> {
+    if (this.#child !== undefined) {
+      return;
+    }
+    const child = await spawnUntilReady(this.command, this.args, this.ready, this.stream);
+    this.#child = child;
+    child.once('exit', () => {
+      if (this.#child === child) {
+        this.#child = undefined;
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    await killAndWait(child);
+  }
 }
