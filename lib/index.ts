@@ -17,6 +17,8 @@ export type { RealtimeMessage } from './service/envelope-factory.js';
 export type { BatchOptions, BatchPayload, BatchedMessage } from './service/message-batcher.js';
 export { BATCH_TYPE } from './service/realtime.service.js';
 export * from './decorators/index.js';
+export { RealtimeValidationPipe } from './validation/realtime-validation.pipe.js';
+export { StandardSchemaPipe, isStandardSchema, type StandardSchemaV1 } from './validation/standard-schema.js';
 export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
 export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
 export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';

@@ -10,6 +10,7 @@ import {
   resolveProtectionOptions,
 } from './protection/protection.options.js';
 import { describeValue } from './util/describe-value.js';
+import type { ValidationPipeOptions } from '@nestjs/common';
 import {
   RealtimeOptionsError,
   check,
@@ -88,6 +89,15 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
    * must be authenticated. An `@OnMessage('chat:private')` handler then fails the boot. Default false.
    */
   directMessages?: boolean;
+  /**
+   * Validate every handler's `@Payload()` against its class-validator DTO with a {@link RealtimeValidationPipe}:
+   * `true`, or the `ValidationPipe` options to use (`{ whitelist: true }`, `{ transform: true }`, ...). DTOs are
+   * compiled at boot into synchronous checks (a log line names each DTO that stays on class-validator's own path,
+   * and why); failures are `VALIDATION_FAILED` frames listing the fields, as with `ValidationPipe`. Replaces a
+   * global `ValidationPipe` for realtime handlers: keep that one off them (`@UsePipes` on your controllers), or it
+   * validates each payload a second time. Default false.
+   */
+  validation?: boolean | ValidationPipeOptions;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -117,6 +127,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly msgpack: boolean;
   readonly closeUnauthorized: boolean;
   readonly directMessages: boolean;
+  readonly validation: ValidationPipeOptions | undefined;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -154,6 +165,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'msgpack',
   'closeUnauthorized',
   'directMessages',
+  'validation',
   ...PROTECTION_OPTION_KEYS,
 ];
 
@@ -255,6 +267,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     msgpack: check('msgpack', options.msgpack ?? false, isBoolean, 'a boolean'),
     closeUnauthorized: check('closeUnauthorized', options.closeUnauthorized ?? false, isBoolean, 'a boolean'),
     directMessages: check('directMessages', options.directMessages ?? false, isBoolean, 'a boolean'),
+    validation: resolveValidation(options.validation),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(
@@ -263,6 +276,16 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     );
   }
   return resolved;
+}
+
+function resolveValidation(validation: unknown): ValidationPipeOptions | undefined {
+  const checked = check(
+    'validation',
+    validation ?? false,
+    (value) => typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value)),
+    'a boolean or ValidationPipe options',
+  );
+  return checked === false ? undefined : checked === true ? {} : checked;
 }
 
 function isPort(value: unknown): boolean {

@@ -1,4 +1,4 @@
-import { type INestApplication, type LoggerService, type LogLevel, ValidationPipe } from '@nestjs/common';
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
@@ -22,9 +22,8 @@ export async function createSampleApp(options: SampleOptions = {}): Promise<INes
   // The chat page at /, and the client SDK it imports at /client/ (built by `npm run build`).
   app.useStaticAssets(PAGE_DIR);
   app.useStaticAssets(CLIENT_DIR, { prefix: '/client/' });
-  // Validates REST bodies and realtime payloads alike: a ValidationPipe failure on a realtime handler is answered
-  // with VALIDATION_FAILED.
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
+  // No global ValidationPipe: realtime payloads are validated by the module's `validation` option (compiled once at
+  // boot), REST bodies by the controllers' own pipes. A global one would validate every realtime payload twice.
   app.enableShutdownHooks();
   return app;
 }

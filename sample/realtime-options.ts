@@ -22,6 +22,9 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   const options: RealtimeModuleOptions = {
     path: '/realtime',
     authenticate: jwtAuth({ secret: sampleSecret(env), infoClaims: ['color'] }),
+    // Every handler's @Payload() DTO (class-validator decorators) compiled at boot into a synchronous check;
+    // properties a DTO does not declare are dropped. An invalid payload is answered VALIDATION_FAILED.
+    validation: { whitelist: true },
   };
   const rate = readCount(env, 'REALTIME_RATE_LIMIT');
   if (rate !== undefined) {

@@ -1,6 +1,7 @@
 import type { PipeTransform, Type } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
+import { isStandardSchema, StandardSchemaPipe, type StandardSchemaV1 } from '../validation/standard-schema.js';
 
 /**
  * Parameter types understood by the library's params factory. `CLIENT` and `PAYLOAD` are the values Nest's own
@@ -14,14 +15,20 @@ export const RealtimeParamtype = {
   ENVELOPE: 102,
 } as const;
 
-type PipeLike = Type<PipeTransform> | PipeTransform;
+/** A pipe, or a Standard Schema (zod, valibot, arktype) that validates and becomes the value. */
+type PipeLike = Type<PipeTransform> | PipeTransform | StandardSchemaV1;
 
-/** The frame's `payload` (or one property of it), through the given pipes. Same as Nest's `@MessageBody()`. */
+/**
+ * The frame's `payload` (or one property of it), through the given pipes. Same as Nest's `@MessageBody()`, and also
+ * takes Standard Schemas: `@Payload(z.object({ text: z.string() }))` validates with the schema and passes on its
+ * output; an invalid payload is answered `VALIDATION_FAILED`, listing each issue.
+ */
 export function Payload(): ParameterDecorator;
 export function Payload(...pipes: PipeLike[]): ParameterDecorator;
 export function Payload(property: string, ...pipes: PipeLike[]): ParameterDecorator;
 export function Payload(...args: unknown[]): ParameterDecorator {
-  return (MessageBody as (...args: unknown[]) => ParameterDecorator)(...args);
+  const pipes = args.map((arg) => (isStandardSchema(arg) ? new StandardSchemaPipe(arg) : arg));
+  return (MessageBody as (...args: unknown[]) => ParameterDecorator)(...pipes);
 }
 
 /** The `RealtimeConnection` that sent the frame. Same as Nest's `@ConnectedSocket()`. */

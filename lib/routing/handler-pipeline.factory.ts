@@ -1,7 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
+import { RealtimeParamtype } from '../decorators/params.decorators.js';
 import { type FiltersContextCreator, filtersContextOf, withFiltersContext } from '../internals/nest-internals.js';
-import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
+import { RESOLVED_OPTIONS, ROUTE_ARGS_METADATA } from '../realtime.constants.js';
+import type { ResolvedRealtimeOptions } from '../realtime.options.js';
+import type { DtoClass } from '../validation/compiled-dto.js';
+import { RealtimeValidationPipe } from '../validation/realtime-validation.pipe.js';
+import { StandardSchemaPipe } from '../validation/standard-schema.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
 
 /** A handler wrapped in Nest's guards, interceptors, pipes and exception filters. */
@@ -19,8 +24,18 @@ export type PipelineHandler = (...args: HandlerArguments) => Promise<unknown>;
 export class HandlerPipelineFactory {
   readonly #creator: ExternalContextCreator;
   readonly #filtersSupported: boolean;
+  /** With the `validation` option: the pipe every `@Payload()` goes through, after its own pipes. */
+  readonly #validation: RealtimeValidationPipe | undefined;
+  /** The metadata key of the parameters with that pipe added (one per module, as options may differ). */
+  readonly #validatedArgsKey = `${ROUTE_ARGS_METADATA}:realtime-validated:${++factories}`;
+  /** The DTO classes of the handlers' payloads, compiled by {@link prepareValidation}. */
+  readonly #payloadTypes = new Set<DtoClass>();
 
-  constructor(externalContextCreator: ExternalContextCreator) {
+  constructor(
+    externalContextCreator: ExternalContextCreator,
+    @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
+  ) {
+    this.#validation = options.validation && new RealtimeValidationPipe(options.validation);
     const filters = filtersContextOf(externalContextCreator);
     this.#filtersSupported = filters !== undefined;
     if (filters === undefined) {
@@ -50,7 +65,41 @@ export class HandlerPipelineFactory {
   /** A message handler: guards, interceptors, pipes, filters. */
   forMessage(instance: object, methodName: string): PipelineHandler {
     const callback = (instance as Record<string, unknown>)[methodName] as (...args: unknown[]) => unknown;
-    return this.#create(instance, callback, methodName, true);
+    const argsKey = this.#validation ? this.#withValidation(instance, methodName, this.#validation) : undefined;
+    return this.#create(instance, callback, methodName, true, argsKey);
+  }
+
+  /** Compiles the validation of every payload type seen so far (at boot, after the handlers are built). */
+  async prepareValidation(): Promise<void> {
+    const validation = this.#validation;
+    if (validation !== undefined) {
+      await Promise.all([...this.#payloadTypes].map((type) => validation.prepare(type)));
+    }
+  }
+
+  /**
+   * Defines the handler's parameters under a key of this module's own, with the validation pipe last on each
+   * `@Payload()` that has no Standard Schema of its own. The class's own metadata is left as it is.
+   */
+  #withValidation(instance: object, methodName: string, pipe: RealtimeValidationPipe): string {
+    const target = instance.constructor;
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target, methodName) ?? {}) as Record<string, ParamEntry>;
+    const paramTypes = (Reflect.getMetadata('design:paramtypes', instance, methodName) ?? []) as unknown[];
+    const validated: Record<string, ParamEntry> = {};
+    for (const [key, entry] of Object.entries(args)) {
+      const isPayload = key === `${RealtimeParamtype.PAYLOAD}:${entry.index}`;
+      if (!isPayload || entry.pipes.some((existing) => existing instanceof StandardSchemaPipe)) {
+        validated[key] = entry;
+        continue;
+      }
+      validated[key] = { ...entry, pipes: [...entry.pipes, pipe] };
+      const type = paramTypes[entry.index];
+      if (typeof type === 'function') {
+        this.#payloadTypes.add(type as DtoClass);
+      }
+    }
+    Reflect.defineMetadata(this.#validatedArgsKey, validated, target, methodName);
+    return this.#validatedArgsKey;
   }
 
   /** A join check: the class's guards (and `canJoin`'s own), pipes and filters; no interceptors. */
@@ -65,12 +114,13 @@ export class HandlerPipelineFactory {
     callback: (...args: unknown[]) => unknown,
     methodName: string,
     interceptors: boolean,
+    argsKey = ROUTE_ARGS_METADATA,
   ): PipelineHandler {
     return this.#creator.create(
       instance,
       callback,
       methodName,
-      ROUTE_ARGS_METADATA,
+      argsKey,
       realtimeParamsFactory,
       undefined,
       undefined,
@@ -78,6 +128,14 @@ export class HandlerPipelineFactory {
       'ws',
     ) as PipelineHandler;
   }
+}
+
+let factories = 0;
+
+/** One parameter decorator's entry in Nest's route-arguments metadata. */
+interface ParamEntry {
+  readonly index: number;
+  readonly pipes: readonly unknown[];
 }
 
 /** The join check of a channel class without `canJoin`: its guards alone decide. */

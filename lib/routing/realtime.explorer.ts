@@ -30,7 +30,7 @@ export class RealtimeExplorer implements OnModuleInit {
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.instance;
       const metatype = wrapper.metatype;
@@ -59,6 +59,7 @@ export class RealtimeExplorer implements OnModuleInit {
           `but ${handler.name} handles it too. Remove that handler, or turn directMessages off.`,
       );
     }
+    await this.pipelines.prepareValidation();
   }
 
   #registerChannelClass(instance: object, classRef: Type, { pattern, options }: ChannelMetadata): void {

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, UsePipes, ValidationPipe } from '@nestjs/common';
 import { IsString, Length, Matches } from 'class-validator';
 import { MessageType, RealtimeService, eventType } from 'nestjs-realtime';
 import { IsUserName } from '../auth/user-name.js';
@@ -33,6 +33,7 @@ class EventParams {
  * Server-side sends over REST. A real app would protect these routes; the sample leaves them open to show the API.
  */
 @Controller('api')
+@UsePipes(new ValidationPipe({ whitelist: true }))
 export class NotifyController {
   constructor(private readonly realtime: RealtimeService) {}
 

@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, UsePipes, ValidationPipe } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { userColor } from './user-color.js';
 import { IsUserName } from './user-name.js';
@@ -13,6 +13,7 @@ class TokenQuery {
  * in band). A real app authenticates the user first; this sample trusts the name it is given.
  */
 @Controller('api/token')
+@UsePipes(new ValidationPipe({ whitelist: true }))
 export class TokenController {
   constructor(private readonly jwt: JwtService) {}
 

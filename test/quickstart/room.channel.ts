@@ -1,4 +1,3 @@
-import { ValidationPipe } from '@nestjs/common';
 import { IsString, Length } from 'class-validator';
 import {
   Channel,
@@ -27,7 +26,7 @@ export class RoomChannel {
 
   @OnMessage('chat:group')
   async send(
-    @Payload(new ValidationPipe()) message: ChatMessage,
+    @Payload() message: ChatMessage, // validated: see `validation` in app.module.ts
     @ConnectedClient() client: RealtimeConnection,
     @ChannelName() channel: string,
   ) {
