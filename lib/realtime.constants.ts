@@ -9,3 +9,5 @@ export const MESSAGE_METADATA = 'realtime:message';
 export const RATE_LIMIT_METADATA = 'realtime:rate-limit';
 /** Nest's key for parameter decorators (`@MessageBody()`, `@ConnectedSocket()` and ours share it). */
 export const ROUTE_ARGS_METADATA = '__routeArguments__';
+/** Nest's keys for `@UseGuards`, `@UseInterceptors`, `@UsePipes` and `@UseFilters` (stable since Nest 5). */
+export const ENHANCER_METADATA = ['__guards__', '__interceptors__', '__pipes__', '__exceptionFilters__'] as const;

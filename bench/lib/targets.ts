@@ -62,9 +62,21 @@ export const TARGETS: readonly Target[] = [
   { name: 'nestjs-realtime', ...LIBRARY },
   // Breakdown rows: the library without the part of the app that is not the library.
   {
-    name: 'nestjs-realtime without ValidationPipe',
+    name: 'nestjs-realtime without validation',
     ...LIBRARY,
     env: { BENCH_VALIDATION: '0' },
+    onlyIn: 'Request/ack',
+  },
+  {
+    name: 'nestjs-realtime, handler behind a guard',
+    ...LIBRARY,
+    env: { BENCH_GUARD: '1' },
+    onlyIn: 'Request/ack',
+  },
+  {
+    name: "nestjs-realtime with Nest's global ValidationPipe",
+    ...LIBRARY,
+    env: { BENCH_VALIDATION: 'global' },
     onlyIn: 'Request/ack',
   },
   {

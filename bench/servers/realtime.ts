@@ -1,5 +1,6 @@
 // This library through a sample-style app: JWT authentication at the handshake, a channel class with a join check,
-// a guard, a global ValidationPipe, broadcasts through RealtimeService. Caps are off (one load generator opens
+// compiled validation of the payloads (the `validation` option, as the sample), broadcasts through
+// RealtimeService. Caps are off (one load generator opens
 // thousands of connections from one address) and the rate limit is set high, so its code path still runs.
 import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -51,8 +52,18 @@ class RoomChannel {
   }
 }
 
+/** The request/ack handler as the sample writes its own: a validated payload, no guard. */
 @Channel()
 class EchoHandlers {
+  @OnMessage('echo')
+  echo(@Payload() request: EchoRequest): EchoRequest {
+    return request;
+  }
+}
+
+/** BENCH_GUARD=1 (a breakdown row): the same handler behind a guard, which takes it through Nest's proxy. */
+@Channel()
+class GuardedEchoHandlers {
   @UseGuards(SignedInGuard)
   @OnMessage('echo')
   echo(@Payload() request: EchoRequest): EchoRequest {
@@ -93,18 +104,19 @@ function scaleOut(env: NodeJS.ProcessEnv): Partial<RealtimeModuleOptions> {
           : process.env.BENCH_DEFLATE === 'lean'
             ? { serverMaxWindowBits: 10, clientMaxWindowBits: 10, memLevel: 4 }
             : false,
+      // As the sample: every payload DTO compiled at boot. BENCH_VALIDATION=0 (a breakdown row): none;
+      // BENCH_VALIDATION=global: Nest's own global ValidationPipe instead (what apps do without the option).
+      validation: process.env.BENCH_VALIDATION === undefined ? { whitelist: true } : false,
       // Scale-out targets: instances started together share a backend and a prefix.
       ...scaleOut(process.env),
     }),
   ],
-  providers: [RoomChannel, EchoHandlers],
+  providers: [RoomChannel, process.env.BENCH_GUARD === '1' ? GuardedEchoHandlers : EchoHandlers],
 })
 class BenchModule {}
 
 const app = await NestFactory.create(BenchModule, { logger: ['error', 'warn'] });
-// BENCH_VALIDATION=0 (a breakdown row, not the bar): the same app without the ValidationPipe, which shows what
-// class-transformer and class-validator cost apart from the library.
-if (process.env.BENCH_VALIDATION !== '0') {
+if (process.env.BENCH_VALIDATION === 'global') {
   app.useGlobalPipes(new ValidationPipe({ whitelist: true }));
 }
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');

@@ -32,3 +32,30 @@ export function withFiltersContext(
 ): ExternalContextCreator {
   return Object.create(creator, { filtersContextCreator: { value: filters } }) as ExternalContextCreator;
 }
+
+const ENHANCER_CREATORS = [
+  'guardsContextCreator',
+  'interceptorsContextCreator',
+  'pipesContextCreator',
+  'filtersContextCreator',
+] as const;
+
+/**
+ * The app's global guards, interceptors, pipes and exception filters (`useGlobalGuards()`, `APP_GUARD`, ...), as
+ * the creator would apply them to a singleton handler; undefined when this Nest version hides them.
+ *
+ * What for: a handler with no enhancer at all, global or its own, is called directly instead of through the
+ * creator's proxy, which would only add promises around it.
+ */
+export function globalEnhancersOf(creator: ExternalContextCreator): number | undefined {
+  let count = 0;
+  for (const name of ENHANCER_CREATORS) {
+    const context = (creator as unknown as Record<string, { getGlobalMetadata?: () => unknown } | undefined>)[name];
+    const globals = typeof context?.getGlobalMetadata === 'function' ? context.getGlobalMetadata() : undefined;
+    if (!Array.isArray(globals)) {
+      return undefined;
+    }
+    count += globals.length;
+  }
+  return count;
+}

@@ -1,16 +1,22 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 import { RealtimeParamtype } from '../decorators/params.decorators.js';
-import { type FiltersContextCreator, filtersContextOf, withFiltersContext } from '../internals/nest-internals.js';
-import { RESOLVED_OPTIONS, ROUTE_ARGS_METADATA } from '../realtime.constants.js';
+import {
+  type FiltersContextCreator,
+  filtersContextOf,
+  globalEnhancersOf,
+  withFiltersContext,
+} from '../internals/nest-internals.js';
+import { ENHANCER_METADATA, RESOLVED_OPTIONS, ROUTE_ARGS_METADATA } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import type { DtoClass } from '../validation/compiled-dto.js';
 import { RealtimeValidationPipe } from '../validation/realtime-validation.pipe.js';
 import { StandardSchemaPipe } from '../validation/standard-schema.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
+import { directHandler } from './direct-handler.js';
 
-/** A handler wrapped in Nest's guards, interceptors, pipes and exception filters. */
-export type PipelineHandler = (...args: HandlerArguments) => Promise<unknown>;
+/** A handler wrapped in Nest's guards, interceptors, pipes and exception filters (or called directly, without any): its result, a promise of it, or an Observable. */
+export type PipelineHandler = (...args: HandlerArguments) => unknown;
 
 /**
  * Builds handler proxies once, at boot, with Nest's `ExternalContextCreator` in context type `'ws'`.
@@ -24,6 +30,8 @@ export type PipelineHandler = (...args: HandlerArguments) => Promise<unknown>;
 export class HandlerPipelineFactory {
   readonly #creator: ExternalContextCreator;
   readonly #filtersSupported: boolean;
+  /** The creator as the app configured it, to read its global enhancers from. */
+  readonly #appCreator: ExternalContextCreator;
   /** With the `validation` option: the pipe every `@Payload()` goes through, after its own pipes. */
   readonly #validation: RealtimeValidationPipe | undefined;
   /** The metadata key of the parameters with that pipe added (one per module, as options may differ). */
@@ -36,6 +44,7 @@ export class HandlerPipelineFactory {
     @Inject(RESOLVED_OPTIONS) options: ResolvedRealtimeOptions,
   ) {
     this.#validation = options.validation && new RealtimeValidationPipe(options.validation);
+    this.#appCreator = externalContextCreator;
     const filters = filtersContextOf(externalContextCreator);
     this.#filtersSupported = filters !== undefined;
     if (filters === undefined) {
@@ -62,9 +71,21 @@ export class HandlerPipelineFactory {
     this.#creator = withFiltersContext(externalContextCreator, fallthrough);
   }
 
-  /** A message handler: guards, interceptors, pipes, filters. */
+  /**
+   * A message handler: guards, interceptors, pipes, filters. A handler with none of them, its own or the app's
+   * global ones, and only the library's parameter decorators, is called directly: the proxy would add nothing but
+   * promises around it.
+   */
   forMessage(instance: object, methodName: string): PipelineHandler {
     const callback = (instance as Record<string, unknown>)[methodName] as (...args: unknown[]) => unknown;
+    // Read at boot (module init), after the app's useGlobalGuards() and the like, as the creator reads them.
+    if (globalEnhancersOf(this.#appCreator) === 0 && !hasEnhancers(instance, callback)) {
+      const direct = directHandler(instance, methodName, this.#validation);
+      if (direct !== undefined) {
+        direct.payloadTypes.forEach((type) => this.#payloadTypes.add(type));
+        return direct.handler;
+      }
+    }
     const argsKey = this.#validation ? this.#withValidation(instance, methodName, this.#validation) : undefined;
     return this.#create(instance, callback, methodName, true, argsKey);
   }
@@ -103,10 +124,10 @@ export class HandlerPipelineFactory {
   }
 
   /** A join check: the class's guards (and `canJoin`'s own), pipes and filters; no interceptors. */
-  forJoin(instance: object): PipelineHandler {
+  forJoin(instance: object): (...args: HandlerArguments) => Promise<unknown> {
     const canJoin = (instance as { canJoin?: unknown }).canJoin;
     const callback = typeof canJoin === 'function' ? (canJoin as (...args: unknown[]) => unknown) : permitJoin;
-    return this.#create(instance, callback, 'canJoin', false);
+    return this.#create(instance, callback, 'canJoin', false) as (...args: HandlerArguments) => Promise<unknown>;
   }
 
   #create(
@@ -131,6 +152,15 @@ export class HandlerPipelineFactory {
 }
 
 let factories = 0;
+
+/** Whether the class or the method declares guards, interceptors, pipes or exception filters. */
+function hasEnhancers(instance: object, method: object): boolean {
+  return ENHANCER_METADATA.some((key) =>
+    [instance.constructor, method].some(
+      (target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0,
+    ),
+  );
+}
 
 /** One parameter decorator's entry in Nest's route-arguments metadata. */
 interface ParamEntry {

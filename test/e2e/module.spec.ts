@@ -6,6 +6,7 @@ import {
   type ExceptionFilter,
   type ExecutionContext,
   Injectable,
+  type INestApplication,
   type INestApplicationContext,
   Module,
   type NestInterceptor,
@@ -418,6 +419,59 @@ describe.each(PLATFORMS)('global enhancers (%s)', (platform) => {
     const mallory = await connect(server.url, 'mallory');
     expect((await mallory.request({ type: 'count', payload: { count: 1 } })).error?.code).toBe(ErrorCode.FORBIDDEN);
     expect((await alice.request({ type: 'shout' })).payload).toEqual({ filtered: 'SHOUT' });
+  });
+
+  @Module({
+    imports: [
+      RealtimeModule.forRoot({ authenticate: (request) => ({ userId: getHandshakeToken(request) ?? 'anon' }) }),
+    ],
+    providers: [Counter],
+  })
+  class BareModule {}
+
+  // A handler with no enhancer of its own is called directly when the app has none either: each kind of global
+  // enhancer alone must still be applied.
+  it.each([
+    [
+      'useGlobalGuards',
+      (app: INestApplication): void => void app.useGlobalGuards(new BlockListGuard()),
+      'mallory',
+      1,
+      'FORBIDDEN',
+    ],
+    [
+      'useGlobalPipes',
+      (app: INestApplication): void => void app.useGlobalPipes(new ValidationPipe()),
+      'alice',
+      'one',
+      'VALIDATION_FAILED',
+    ],
+    [
+      'useGlobalInterceptors',
+      (app: INestApplication): void => void app.useGlobalInterceptors(new TagInterceptor()),
+      'alice',
+      1,
+      { tagged: 2 },
+    ],
+    [
+      'useGlobalFilters',
+      (app: INestApplication): void => void app.useGlobalFilters(new ShoutFilter()),
+      'alice',
+      'shout',
+      { filtered: 'SHOUT' },
+    ],
+  ] as const)('applies %s alone', async (_name, configure, user, count, expected) => {
+    const server = await start(BareModule, platform, configure);
+    const client = await connect(server.url, user);
+    const reply =
+      count === 'shout'
+        ? await client.request({ type: 'shout' })
+        : await client.request({ type: 'count', payload: { count } });
+    if (typeof expected === 'string') {
+      expect(reply.error?.code).toBe(expected);
+    } else {
+      expect(reply.payload).toEqual(expected);
+    }
   });
 });
 

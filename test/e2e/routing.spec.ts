@@ -148,6 +148,13 @@ class EchoHandlers {
     return of(1, 2, body);
   }
 
+  /** No parameter decorators: called with the raw arguments, as Nest's proxy calls such a method. */
+  @OnMessage('echo:raw')
+  raw(...args: unknown[]) {
+    const [client, payload, context, pattern] = args as [RealtimeConnection, unknown, { channel?: string }, string];
+    return { from: client.userId, payload, channel: context.channel ?? null, pattern };
+  }
+
   @OnMessage('nothing')
   nothing() {
     return EMPTY;
@@ -351,6 +358,12 @@ describe.each(PLATFORMS)('routing through Nest (%s)', (platform) => {
     it('acks the resolved value of a Promise and the last value of an Observable', async () => {
       expect((await bob.request({ type: 'echo:promise', payload: 'later' })).payload).toBe('later');
       expect((await bob.request({ type: 'echo:observable', payload: 'last' })).payload).toBe('last');
+      expect((await bob.request({ type: 'echo:raw', payload: 7 })).payload).toEqual({
+        from: 'bob',
+        payload: 7,
+        channel: null,
+        pattern: 'echo:raw',
+      });
       expect(await bob.request({ type: 'nothing', id: 'n1' })).toEqual({ type: 'ack', replyTo: 'n1' });
     });
 

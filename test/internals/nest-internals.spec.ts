@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { filtersContextOf, withFiltersContext } from '../../lib/internals/nest-internals.js';
+import { filtersContextOf, globalEnhancersOf, withFiltersContext } from '../../lib/internals/nest-internals.js';
 
 /**
  * The contract the library relies on below Nest's public API (lib/internals/nest-internals.ts); the e2e tests of
@@ -25,5 +25,19 @@ describe('Nest internals (the installed Nest keeps what realtime exception filte
     expect(filtersContextOf(creator)).toBe(filters);
     expect(typeof view.create).toBe('function');
     await moduleRef.close();
+  });
+
+  it("reads the app's global guards, interceptors, pipes and filters from the creator", async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [EmptyModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    const creator = app.get(ExternalContextCreator);
+    expect(globalEnhancersOf(creator)).toBe(0);
+    app.useGlobalGuards({ canActivate: () => true });
+    app.useGlobalInterceptors({ intercept: (_context, next) => next.handle() });
+    app.useGlobalPipes({ transform: (value: unknown) => value });
+    app.useGlobalFilters({ catch: () => undefined });
+    expect(globalEnhancersOf(creator)).toBe(4);
+    expect(globalEnhancersOf({} as ExternalContextCreator)).toBeUndefined();
+    await app.close();
   });
 });
