@@ -4,7 +4,7 @@ import type * as Jose from 'jose';
 import type { AuthenticateFunction, RealtimeIdentity } from '../interfaces/authenticator.interface.js';
 import { getHandshakeToken } from '../server/handshake-token.js';
 import { RealtimeOptionsError } from '../util/option-checks.js';
-import { verifyHmacJwt } from './hmac-jwt.js';
+import { HmacJwtVerifier } from './hmac-jwt.js';
 import { type JwtAuthOptions, type ResolvedJwtOptions, resolveJwtOptions } from './jwt-options.js';
 
 /** Why a token was refused (the handshake gets a plain 401; this message goes to the log and `OnRealtimeError`). */
@@ -82,8 +82,8 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
   const { key } = options;
   if (key.kind === 'secret') {
     // HS*: Node's HMAC, synchronously (no jose needed); jose's WebCrypto path costs several times more per handshake.
-    const secret = key.secret;
-    return (token) => Promise.resolve(verifyHmacJwt(token, secret, options, Date.now()) as Jose.JWTPayload);
+    const verifier = new HmacJwtVerifier(key.secret, options);
+    return (token) => Promise.resolve(verifier.verify(token, Date.now()) as Jose.JWTPayload);
   }
   const jose = await loadJose();
   const verifyOptions: Jose.JWTVerifyOptions = {
