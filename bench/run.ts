@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { median } from './lib/numbers.js';
 import { renderReport, type ScenarioResults } from './lib/report.js';
-import { busyMemory, connectRate, fanOut, idleMemory, requestAck } from './lib/scenarios.js';
+import { busyMemory, connectRate, fanOut, idleMemory, joinRoom, requestAck } from './lib/scenarios.js';
 import { startBackends } from './lib/backends.js';
 import { HAS_TASKSET, SCALE_OUT_BACKENDS, TARGETS, type Target, pinSelf, startServer } from './lib/targets.js';
 
@@ -82,6 +82,11 @@ const SCENARIOS: readonly Scenario[] = [
     ],
     measure: (target, server) =>
       busyMemory(target, server, { connections: quick ? 500 : 2000, channels: 20, textLength: 1500 }),
+  },
+  {
+    title: 'Joining one room, 10,000 clients at once',
+    targets: ['nestjs-realtime, plain room', "nestjs-realtime, presence room (the sample's room:)"],
+    measure: (target, server) => joinRoom(target, server, { clients: quick ? 2000 : 10_000 }),
   },
   {
     title: 'Connect rate (nestjs-realtime verifies a JWT; the others authenticate nothing)',

@@ -18,12 +18,22 @@ const LABELS: Record<string, string> = {
   kilobytesPerConnection: 'server KB / connection',
   connectionsPerSecond: 'connections/s',
   serverMicrosPerConnection: 'server CPU µs / connection',
+  serverMicrosPerJoin: 'server CPU µs / join',
+  joinsPerSecond: 'joins/s',
 };
 
 /** The metric each scenario is judged by (its ratio to the baseline is shown). */
-const JUDGED = ['serverMicrosPerDelivery', 'serverMicrosPerAck', 'kilobytesPerConnection', 'connectionsPerSecond'];
+const JUDGED = [
+  'serverMicrosPerDelivery',
+  'serverMicrosPerAck',
+  'kilobytesPerConnection',
+  'connectionsPerSecond',
+  'serverMicrosPerJoin',
+];
 
 const BASELINE = 'ws (raw)';
+/** Where measured (fan-out), a second ratio: to the floor of framing each message once. */
+const FLOOR = 'ws (raw, pre-framed)';
 
 export function renderReport(
   results: readonly ScenarioResults[],
@@ -50,13 +60,21 @@ export function renderReport(
     const judged = metrics.find((metric) => JUDGED.includes(metric));
     // Raw ws where it was measured; else the first server (the in-process library, for the scale-out comparison).
     const baseline = byTarget[BASELINE] === undefined ? targets[0] : BASELINE;
+    const bases = byTarget[FLOOR] === undefined ? [baseline] : [baseline, FLOOR];
     lines.push(`## ${title}`, '');
-    lines.push(`| server | ${metrics.map((metric) => LABELS[metric] ?? metric).join(' | ')} | ratio to ${baseline} |`);
-    lines.push(`| --- | ${metrics.map(() => '---:').join(' | ')} | ---: |`);
+    lines.push(
+      `| server | ${metrics.map((metric) => LABELS[metric] ?? metric).join(' | ')} | ` +
+        `${bases.map((base) => `ratio to ${base}`).join(' | ')} |`,
+    );
+    lines.push(`| --- | ${metrics.map(() => '---:').join(' | ')} | ${bases.map(() => '---:').join(' | ')} |`);
     for (const target of targets) {
       const values = byTarget[target];
-      const ratio = judged === undefined ? '' : (values[judged] / byTarget[baseline][judged]).toFixed(2);
-      lines.push(`| ${target} | ${metrics.map((metric) => format(values[metric])).join(' | ')} | ${ratio}x |`);
+      const ratios = bases.map((base) =>
+        judged === undefined ? '' : `${(values[judged] / byTarget[base][judged]).toFixed(2)}x`,
+      );
+      lines.push(
+        `| ${target} | ${metrics.map((metric) => format(values[metric])).join(' | ')} | ${ratios.join(' | ')} |`,
+      );
     }
     lines.push('');
   }

@@ -199,6 +199,37 @@ export async function connectRate(
   };
 }
 
+export interface JoinResult {
+  readonly serverMicrosPerJoin: number;
+  readonly joinsPerSecond: number;
+}
+
+/**
+ * Joining one room: `clients` connections (opened first, not timed) subscribe to the target's `joinChannel` at
+ * once; server CPU per join until every `subscribed` answer is in (and, in a presence room, the diffs it caused
+ * are sent: the usage is read once the server has been idle for the diff window).
+ */
+export async function joinRoom(
+  target: Target,
+  server: RunningServer,
+  options: { clients: number },
+): Promise<JoinResult> {
+  const clients = await connectMany(target, server.port, options.clients, 100);
+  const channel = target.joinChannel!;
+  const before = await server.usage();
+  const started = performance.now();
+  await Promise.all(clients.map((client) => client.subscribe(channel)));
+  const elapsedMs = performance.now() - started;
+  // The last diffs and counts go out within a second of the last join: they are part of the cost.
+  await pause(1500);
+  const after = await server.usage();
+  close(clients);
+  return {
+    serverMicrosPerJoin: cpuMicros(before, after) / options.clients,
+    joinsPerSecond: (options.clients / elapsedMs) * 1000,
+  };
+}
+
 /** Wall-clock time in whole microseconds: the publish time a message carries, for end-to-end latency. */
 function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);

@@ -20,6 +20,8 @@ export interface Target {
   readonly instances?: number;
   /** Whether clients offer permessage-deflate (`json` only). Default false. */
   readonly deflate?: boolean;
+  /** The channel the join scenario's clients subscribe to. */
+  readonly joinChannel?: string;
 }
 
 const server = (file: string) => fileURLToPath(new URL(`../servers/${file}`, import.meta.url));
@@ -50,6 +52,15 @@ function scaleOutTargets(): Target[] {
 
 export const TARGETS: readonly Target[] = [
   { name: 'ws (raw)', script: server('raw-ws.js'), protocol: 'json', path: '/', authenticated: false },
+  {
+    name: 'ws (raw, pre-framed)',
+    script: server('raw-ws.js'),
+    protocol: 'json',
+    path: '/',
+    authenticated: false,
+    env: { RAW_PREFRAMED: '1' },
+    onlyIn: 'Fan-out',
+  },
   { name: 'Socket.IO 4.8', script: server('socketio.js'), protocol: 'sio', path: '/', authenticated: false },
   // What Nest users hand-roll without the library: the same guard and ValidationPipe, no handshake authentication.
   {
@@ -107,6 +118,14 @@ export const TARGETS: readonly Target[] = [
     env: { BENCH_DEFLATE: 'lean' },
     deflate: true,
     onlyIn: 'permessage-deflate',
+  },
+  // One room, 10,000 joiners: a plain channel, and the sample's kind of room (presence, history, whispers).
+  { name: 'nestjs-realtime, plain room', ...LIBRARY, joinChannel: 'plain:join', onlyIn: 'Joining one room' },
+  {
+    name: "nestjs-realtime, presence room (the sample's room:)",
+    ...LIBRARY,
+    joinChannel: 'room:join',
+    onlyIn: 'Joining one room',
   },
   ...scaleOutTargets(),
 ];

@@ -29,7 +29,8 @@ class SignedInGuard implements CanActivate {
   }
 }
 
-@Channel('room:{roomId}')
+/** As the sample's rooms: presence (coalesced diffs), history with a replay on join, whispers. */
+@Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 
@@ -51,6 +52,10 @@ class RoomChannel {
     return { id: sent.id };
   }
 }
+
+/** A room with none of that: the join scenario's baseline. */
+@Channel('plain:{roomId}')
+class PlainChannel {}
 
 /** The request/ack handler as the sample writes its own: a validated payload, no guard. */
 @Channel()
@@ -111,7 +116,7 @@ function scaleOut(env: NodeJS.ProcessEnv): Partial<RealtimeModuleOptions> {
       ...scaleOut(process.env),
     }),
   ],
-  providers: [RoomChannel, process.env.BENCH_GUARD === '1' ? GuardedEchoHandlers : EchoHandlers],
+  providers: [RoomChannel, PlainChannel, process.env.BENCH_GUARD === '1' ? GuardedEchoHandlers : EchoHandlers],
 })
 class BenchModule {}
 

@@ -13,7 +13,7 @@ export interface BackendContext {
   readonly deliver: BrokerListener;
   /**
    * A presence store that removed members by itself (those of an instance that died without leaving) calls this once
-   * per member, on one node only, so the module announces `system:user_left`.
+   * per member, on one node only, so the module announces their leave.
    */
   readonly presenceExpired: PresenceExpiryListener;
 }

@@ -116,7 +116,7 @@ export abstract class NodeEntriesBase implements MemberEntries {
     }
   }
 
-  /** Reports members who left without leaving (a dead instance's): `system:user_left` for channel scopes. */
+  /** Reports members who left without leaving (a dead instance's): their leave is announced for channel scopes. */
   protected announce(scope: string, left: readonly PresenceMember[]): void {
     if (scope !== CONNECTIONS_SCOPE) {
       for (const member of left) {

@@ -41,8 +41,9 @@ export class ChannelJoiner {
   async join(connection: Connection, channel: string, binding: ChannelBinding, request: JoinRequest): Promise<boolean> {
     const options = binding.definition?.options ?? NO_CHANNEL_OPTIONS;
     const source = `${binding.definition?.classRef.name ?? 'A channel'}.canJoin`;
-    const member = options.presence ? this.presence.memberOf(connection, request.joinResult, source) : undefined;
-    const staged = options.presence || options.history !== undefined;
+    const presence = options.presence;
+    const member = presence ? this.presence.memberOf(connection, request.joinResult, source) : undefined;
+    const staged = presence !== false || options.history !== undefined;
     if (!(await this.membership.join(connection, channel, binding, staged))) {
       return false;
     }
@@ -52,13 +53,13 @@ export class ChannelJoiner {
     }
     let start: Start;
     try {
-      if (member !== undefined) {
-        await this.presence.add(channel, connection, member);
+      if (presence && member !== undefined) {
+        await this.presence.add(channel, connection, member, presence);
       }
-      const members = options.presence ? await this.presence.members(channel) : undefined;
+      const snapshot = presence ? await this.presence.snapshot(channel, presence) : undefined;
       start = options.history ? await this.#historyStart(channel, options.history, request) : NO_HISTORY;
-      if (members !== undefined) {
-        start = { ...start, payload: { members, ...start.payload } };
+      if (snapshot !== undefined) {
+        start = { ...start, payload: { ...snapshot, ...start.payload } };
       }
     } catch (error) {
       await this.membership.leave(connection, channel);
@@ -66,8 +67,8 @@ export class ChannelJoiner {
     }
     if (!connection.isSubscribed(channel)) {
       // Closed or unsubscribed meanwhile: its leave may have run before the store had it, so forget it again.
-      if (member !== undefined) {
-        await this.presence.remove(channel, connection);
+      if (presence && member !== undefined) {
+        await this.presence.remove(channel, connection, presence);
       }
       return false;
     }

@@ -43,8 +43,9 @@ export class ChannelMembership {
       return false;
     }
     try {
-      if (binding.definition?.options.presence) {
-        await this.presence.remove(channel, connection);
+      const presence = binding.definition?.options.presence;
+      if (presence) {
+        await this.presence.remove(channel, connection, presence);
       }
     } finally {
       if (this.registry.removeFromChannel(connection, channel)) {

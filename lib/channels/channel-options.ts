@@ -26,10 +26,34 @@ export const DEFAULT_HISTORY: Readonly<Required<ChannelHistoryOptions>> = Object
   replayOnJoin: 100,
 });
 
+/** How a presence channel announces its members. */
+export interface ChannelPresenceOptions {
+  /**
+   * Up to this many members, `subscribed` lists them and `system:presence_diff` frames name who joined and left;
+   * above it, both carry the member count only (a client pages through the members with `presence` frames).
+   * Default 100 (Pusher's cap on presence channels).
+   */
+  readonly maxAnnounced?: number;
+  /** Joins and leaves within this window go out as one `system:presence_diff`. Default 50 ms. */
+  readonly diffIntervalMs?: number;
+  /** Above `maxAnnounced`, the member count goes out at most this often. Default 1000 ms. */
+  readonly countIntervalMs?: number;
+}
+
+/** What `presence: true` means. */
+export const DEFAULT_PRESENCE: Readonly<Required<ChannelPresenceOptions>> = Object.freeze({
+  maxAnnounced: 100,
+  diffIntervalMs: 50,
+  countIntervalMs: 1000,
+});
+
 /** The second argument of `@Channel(pattern, options)`. Every feature is off unless enabled. */
 export interface ChannelOptions {
-  /** Track members (users, not connections): `subscribed` lists them, `system:user_joined`/`user_left` follow. */
-  readonly presence?: boolean;
+  /**
+   * Track members (users, not connections): `subscribed` lists them, `system:presence_diff` frames follow, joins
+   * and leaves coalesced per channel. `true`, or {@link ChannelPresenceOptions}.
+   */
+  readonly presence?: boolean | ChannelPresenceOptions;
   /**
    * Keep the last messages published to each channel, with offsets for `history` and recovery: `true` (keep 100,
    * replay 100 to a joiner, for an hour), `N` (keep N, replay none), or `{ size, ttlMs?, replayOnJoin? }`.
@@ -44,8 +68,11 @@ export interface ResolvedHistoryOptions extends HistoryLimits {
   readonly replayOnJoin: number;
 }
 
+export type ResolvedPresenceOptions = Readonly<Required<ChannelPresenceOptions>>;
+
 export interface ResolvedChannelOptions {
-  readonly presence: boolean;
+  /** False: not a presence channel. */
+  readonly presence: ResolvedPresenceOptions | false;
   readonly history: ResolvedHistoryOptions | undefined;
   readonly whispers: boolean;
 }
@@ -60,6 +87,7 @@ export const NO_CHANNEL_OPTIONS: ResolvedChannelOptions = Object.freeze({
 
 const KNOWN = new Set(['presence', 'history', 'whispers']);
 const KNOWN_HISTORY = new Set(['size', 'ttlMs', 'replayOnJoin']);
+const KNOWN_PRESENCE = new Set(Object.keys(DEFAULT_PRESENCE));
 
 /** Validates `@Channel` options; throws an error naming the pattern, the option and the bad value. */
 export function resolveChannelOptions(pattern: string, options: ChannelOptions | undefined): ResolvedChannelOptions {
@@ -77,14 +105,49 @@ export function resolveChannelOptions(pattern: string, options: ChannelOptions |
       fail(`unknown option "${key}". Known options: ${[...KNOWN].join(', ')}`);
     }
   }
-  const flag = (name: 'presence' | 'whispers'): boolean => {
-    const value = options[name];
-    if (value !== undefined && typeof value !== 'boolean') {
-      fail(`"${name}" must be a boolean, got ${describeValue(value)}`);
-    }
-    return value === true;
+  const whispers = options.whispers;
+  if (whispers !== undefined && typeof whispers !== 'boolean') {
+    fail(`"whispers" must be a boolean, got ${describeValue(whispers)}`);
+  }
+  return {
+    presence: resolvePresence(options.presence, fail),
+    history: resolveHistory(options.history, fail),
+    whispers: whispers === true,
   };
-  return { presence: flag('presence'), history: resolveHistory(options.history, fail), whispers: flag('whispers') };
+}
+
+function resolvePresence(
+  presence: ChannelOptions['presence'],
+  fail: (message: string) => never,
+): ResolvedPresenceOptions | false {
+  if (presence === undefined || presence === false) {
+    return false;
+  }
+  if (presence === true) {
+    return DEFAULT_PRESENCE;
+  }
+  if (typeof presence !== 'object' || presence === null || Array.isArray(presence)) {
+    return fail(
+      `"presence" must be a boolean or { maxAnnounced?, diffIntervalMs?, countIntervalMs? }, got ${describeValue(presence)}`,
+    );
+  }
+  for (const key of Object.keys(presence)) {
+    if (!KNOWN_PRESENCE.has(key)) {
+      fail(`unknown presence option "${key}". Known options: ${[...KNOWN_PRESENCE].join(', ')}`);
+    }
+  }
+  const resolved = { ...DEFAULT_PRESENCE, ...presence };
+  if (!isIntegerIn(resolved.maxAnnounced, 0, 10_000)) {
+    fail(`"presence.maxAnnounced" must be an integer from 0 to 10000, got ${describeValue(resolved.maxAnnounced)}`);
+  }
+  for (const key of ['diffIntervalMs', 'countIntervalMs'] as const) {
+    if (!isIntegerIn(resolved[key], 0, 60_000)) {
+      fail(
+        `"presence.${key}" must be an integer number of milliseconds from 0 to 60000, got ${describeValue(resolved[key])}`,
+      );
+    }
+  }
+  return Object.freeze(resolved);
 }
 
 function resolveHistory(

@@ -18,7 +18,10 @@ export class ChannelQueries {
     private readonly errors: ErrorResponder,
   ) {}
 
-  /** `presence {channel}` → `system:presence {channel, payload: {members}}`. */
+  /**
+   * `presence {channel, since?, limit?}` → `system:presence {channel, payload: {members, count, next?}}`: at most
+   * `limit` members (default 100, at most 1000) from position `since`; `next` is the `since` of the next page.
+   */
   async members(connection: Connection, frame: InboundFrame): Promise<void> {
     const access = subscriberAccess(connection, frame, 'presence');
     if ('code' in access) {
@@ -26,8 +29,8 @@ export class ChannelQueries {
       return;
     }
     try {
-      const members = await this.presence.members(access.channel);
-      connection.sendEnvelope(presenceFrame(access.channel, members, frame.id));
+      const page = await this.presence.page(access.channel, frame.since, frame.limit);
+      connection.sendEnvelope(presenceFrame(access.channel, page, frame.id));
     } catch (exception) {
       this.errors.fail(connection, exception, frame.id, `reading the members of "${access.channel}"`);
     }

@@ -23,13 +23,14 @@ type SubscriptionEvents = {
   leave: [member: PresenceMember];
   /** A member's info changed while it stayed (a status: online, away, busy...). */
   update: [member: PresenceMember];
+  /** The member count changed (every presence diff carries it; above the channel's `maxAnnounced`, only it). */
+  count: [count: number];
   whisper: [payload: unknown, whisper: { event: string; sender: string | null | undefined }];
   error: [error: RealtimeError];
   message: [message: ServerMessage];
 };
 
-const USER_JOINED = 'system:user_joined';
-const USER_LEFT = 'system:user_left';
+const PRESENCE_DIFF = 'system:presence_diff';
 const PRESENCE_UPDATE = 'system:presence';
 
 /**
@@ -43,6 +44,9 @@ export class Subscription<M extends object = MessageMap> {
   readonly #events = new Emitter<SubscriptionEvents>();
   readonly #byType = new Emitter<Record<string, [payload: unknown, message: ServerMessage]>>();
   #members = new Map<string, PresenceMember>();
+  #memberCount: number | undefined;
+  /** Above the channel's `maxAnnounced`: the server sends counts only, and no member list is kept. */
+  #countsOnly = false;
   #settle: { resolve: () => void; reject: (error: RealtimeError) => void } | undefined;
   #active = false;
   #ended = false;
@@ -68,14 +72,31 @@ export class Subscription<M extends object = MessageMap> {
     return this.#active;
   }
 
-  /** The channel's members (presence channels): one per user, kept current by join and leave events. */
+  /**
+   * The channel's members (presence channels): one per user, kept current by join and leave events. Up to the
+   * channel's `maxAnnounced` (100 by default) only: above it the server sends counts, and this list stays empty
+   * (page through the members with {@link fetchMembers}).
+   */
   get members(): PresenceMember[] {
     return [...this.#members.values()];
   }
 
+  /** How many members the channel has (presence channels), as of the last `subscribed` or diff. */
+  get memberCount(): number | undefined {
+    return this.#memberCount;
+  }
+
+  /** A page of the channel's members: at most `limit` (100 by default, up to 1000) from position `since`. */
+  async fetchMembers(
+    query: { since?: number; limit?: number } = {},
+  ): Promise<{ members: PresenceMember[]; count: number; next?: number }> {
+    const answer = await this.host.exchange({ type: 'presence', channel: this.channel, ...query });
+    return answer.payload as { members: PresenceMember[]; count: number; next?: number };
+  }
+
   /**
    * `subscribed` (after every (re)subscribe, with `recovered`), `join`, `leave`, `update` (a member's info changed),
-   * `whisper`, `error`, `message`.
+   * `count` (the member count changed), `whisper`, `error`, `message`.
    */
   on<K extends keyof SubscriptionEvents>(event: K, handler: (...args: SubscriptionEvents[K]) => void): () => void;
   /** Messages of a type in this channel: `(payload, message)`, the message with `sender`, `id`, `offset`. */
@@ -158,8 +179,9 @@ export class Subscription<M extends object = MessageMap> {
       return;
     }
     switch (message.type) {
-      case USER_JOINED:
-      case USER_LEFT:
+      case PRESENCE_DIFF:
+        this.#diff(message.payload as PresenceDiff | undefined);
+        return;
       case PRESENCE_UPDATE:
         this.#presence(message);
         return;
@@ -193,8 +215,10 @@ export class Subscription<M extends object = MessageMap> {
     }
     this.#epoch = payload?.epoch ?? this.#epoch;
     this.#position = payload?.offset;
-    if (payload?.members !== undefined) {
-      this.#members = new Map(payload.members.map((member) => [member.userId, member]));
+    if (payload?.memberCount !== undefined || payload?.members !== undefined) {
+      this.#members = new Map((payload.members ?? []).map((member) => [member.userId, member]));
+      this.#memberCount = payload.memberCount ?? payload.members?.length;
+      this.#countsOnly = payload.members === undefined;
     }
     this.#active = true;
     this.#settle?.resolve();
@@ -202,20 +226,44 @@ export class Subscription<M extends object = MessageMap> {
     this.#events.emit('subscribed', { recovered, epoch: payload?.epoch, offset: payload?.offset });
   }
 
+  /** A member's info changed (`system:presence` without `replyTo`). */
   #presence(message: ServerMessage): void {
     const member = message.payload as PresenceMember | undefined;
-    if (member === undefined || typeof member.userId !== 'string') {
-      return;
-    }
-    if (message.type === USER_JOINED) {
-      this.#members.set(member.userId, member);
-      this.#events.emit('join', member);
-    } else if (message.type === PRESENCE_UPDATE) {
+    if (member !== undefined && typeof member.userId === 'string' && !this.#countsOnly) {
       this.#members.set(member.userId, member);
       this.#events.emit('update', member);
-    } else {
-      this.#members.delete(member.userId);
-      this.#events.emit('leave', member);
+    }
+  }
+
+  /**
+   * Joins and leaves since the last diff. A diff may name what `subscribed` already showed (the joiner itself, say):
+   * a join of a known member or a leave of an unknown one changes nothing and raises no event.
+   */
+  #diff(diff: PresenceDiff | undefined): void {
+    if (diff === undefined) {
+      return;
+    }
+    for (const member of diff.leaves ?? []) {
+      if (this.#members.delete(member.userId)) {
+        this.#events.emit('leave', member);
+      }
+    }
+    for (const member of diff.joins ?? []) {
+      const known = this.#members.has(member.userId);
+      this.#members.set(member.userId, member);
+      if (!known) {
+        this.#events.emit('join', member);
+      }
+    }
+    this.#countsOnly = diff.joins === undefined;
+    if (this.#countsOnly) {
+      this.#members.clear(); // a list would go stale
+    }
+    if (typeof diff.count === 'number') {
+      if (diff.count !== this.#memberCount) {
+        this.#memberCount = diff.count;
+        this.#events.emit('count', diff.count);
+      }
     }
   }
 
@@ -228,14 +276,21 @@ export class Subscription<M extends object = MessageMap> {
   }
 }
 
+interface PresenceDiff {
+  readonly joins?: PresenceMember[];
+  readonly leaves?: PresenceMember[];
+  readonly count?: number;
+}
+
 interface SubscribedPayload {
   readonly members?: PresenceMember[];
+  readonly memberCount?: number;
   readonly epoch?: string;
   readonly offset?: number;
   readonly recovered?: boolean;
 }
 
-const EVENTS = new Set(['subscribed', 'join', 'leave', 'update', 'whisper', 'error', 'message']);
+const EVENTS = new Set(['subscribed', 'join', 'leave', 'update', 'count', 'whisper', 'error', 'message']);
 
 function isEvent(type: string): type is keyof SubscriptionEvents {
   return EVENTS.has(type);

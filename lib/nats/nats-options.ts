@@ -21,7 +21,7 @@ export interface NatsRealtimeOptions {
   readonly prefix?: string;
   /**
    * An instance that has not heartbeated for this long is dead: its presence members and connections are removed and
-   * `system:user_left` is announced once for each. Default 15 000 ms (from 300 to 600 000).
+   * their leave is announced once for each. Default 15 000 ms (from 300 to 600 000).
    */
   readonly nodeTimeoutMs?: number;
   /** A request to NATS (a JetStream or KV operation) without an answer after this long fails. Default 5 000 ms. */

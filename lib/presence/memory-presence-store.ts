@@ -53,6 +53,24 @@ export class MemoryPresenceStore extends PresenceStore {
     return Promise.resolve(users === undefined ? [] : [...users.values()].map((entry) => entry.member));
   }
 
+  override count(channel: string): Promise<number> {
+    return Promise.resolve(this.#channels.get(channel)?.size ?? 0);
+  }
+
+  override page(channel: string, offset: number, limit: number): Promise<PresenceMember[]> {
+    const page: PresenceMember[] = [];
+    let position = 0;
+    for (const entry of this.#channels.get(channel)?.values() ?? []) {
+      if (page.length >= limit) {
+        break;
+      }
+      if (position++ >= offset) {
+        page.push(entry.member);
+      }
+    }
+    return Promise.resolve(page);
+  }
+
   /** Channels with at least one member (for tests and stats). */
   get channelCount(): number {
     return this.#channels.size;

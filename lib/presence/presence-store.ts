@@ -9,13 +9,13 @@ export interface PresenceMember {
 
 /**
  * Called by a store that removed members by itself (for example those of a node that died without leaving), so
- * the module can announce `system:user_left`. A store calls it on one node only for each member it removes.
+ * the module can announce their leave. A store calls it on one node only for each member it removes.
  */
 export type PresenceExpiryListener = (channel: string, member: PresenceMember) => void;
 
 /**
  * Who is in each presence channel. Members are users: a store counts a user's connections per channel and reports
- * the first join and the last leave, which the module turns into `system:user_joined` and `system:user_left`.
+ * the first join and the last leave, which the module announces in `system:presence_diff` frames.
  * The embedded default is {@link MemoryPresenceStore}; provide another with the `presenceStore` option.
  *
  * A store receives info already validated (a plain JSON object within `maxPresenceInfoBytes`).
@@ -49,6 +49,22 @@ export abstract class PresenceStore {
 
   /** The channel's members, one per user. */
   abstract members(channel: string): Promise<PresenceMember[]>;
+
+  /**
+   * How many members the channel has. The default counts `members()`; a store that can count without reading them
+   * all should override it: the module asks on every join of a presence channel.
+   */
+  async count(channel: string): Promise<number> {
+    return (await this.members(channel)).length;
+  }
+
+  /**
+   * At most `limit` members from position `offset` of the channel's member list (positions hold while no member
+   * joins or leaves). The default slices `members()`; a store that can read a page alone should override it.
+   */
+  async page(channel: string, offset: number, limit: number): Promise<PresenceMember[]> {
+    return (await this.members(channel)).slice(offset, offset + limit);
+  }
 
   /** Stops the store and releases its resources. */
   abstract close(): Promise<void>;

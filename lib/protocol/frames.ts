@@ -23,8 +23,13 @@ export interface MemberPayload {
 
 /** What `subscribed` says about a channel with presence or history. */
 export interface SubscribedPayload {
-  /** Presence channels: the members, the subscriber's own user included. */
+  /**
+   * Presence channels: the members, the subscriber's own user included; left out above the channel's
+   * `maxAnnounced` (page through them with `presence` frames).
+   */
   readonly members?: readonly MemberPayload[];
+  /** Presence channels: how many members there are. */
+  readonly memberCount?: number;
   /** History channels: the epoch of the offsets, and the last offset given out when the subscription started. */
   readonly epoch?: string;
   readonly offset?: number;
@@ -50,14 +55,23 @@ export function subscribedFrame(channel: string, replyTo?: FrameId, payload?: Su
   return frame;
 }
 
-/** `system:user_joined` / `system:user_left`: a user's first connection joined, or its last one left. */
-export function presenceEventFrame(
-  type: typeof ServerFrameType.USER_JOINED | typeof ServerFrameType.USER_LEFT,
+/**
+ * `system:presence_diff`: who joined and left a presence channel since the last diff (`joins`, `leaves`: users whose
+ * first connection joined or last one left; each user in one list at most), and how many members it has now. Above
+ * the channel's `maxAnnounced`, `{ count }` only.
+ */
+export interface PresenceDiffPayload {
+  readonly joins?: readonly MemberPayload[];
+  readonly leaves?: readonly MemberPayload[];
+  readonly count: number;
+}
+
+export function presenceDiffFrame(
   channel: string,
-  member: MemberPayload,
+  diff: PresenceDiffPayload,
   timestamp: number,
-): RealtimeEnvelope<MemberPayload> {
-  return { type, channel, timestamp, payload: { userId: member.userId, info: member.info } };
+): RealtimeEnvelope<PresenceDiffPayload> {
+  return { type: ServerFrameType.PRESENCE_DIFF, channel, timestamp, payload: diff };
 }
 
 /** `system:presence` without `replyTo`: a member's info changed (a status, say); once per user, to the channel. */
@@ -70,14 +84,18 @@ export function presenceUpdateFrame(
 }
 
 /** `system:presence`: the answer to a `presence` frame. */
-export function presenceFrame(
-  channel: string,
-  members: readonly MemberPayload[],
-  replyTo?: FrameId,
-): RealtimeEnvelope<{ members: readonly MemberPayload[] }> {
+export interface PresencePage {
+  readonly members: readonly MemberPayload[];
+  /** How many members the channel has. */
+  readonly count: number;
+  /** The `since` of the next page, when there are more members. */
+  readonly next?: number;
+}
+
+export function presenceFrame(channel: string, page: PresencePage, replyTo?: FrameId): RealtimeEnvelope<PresencePage> {
   return replyTo === undefined
-    ? { type: ServerFrameType.PRESENCE, channel, payload: { members } }
-    : { type: ServerFrameType.PRESENCE, channel, replyTo, payload: { members } };
+    ? { type: ServerFrameType.PRESENCE, channel, payload: page }
+    : { type: ServerFrameType.PRESENCE, channel, replyTo, payload: page };
 }
 
 /**

@@ -26,7 +26,7 @@ export interface RedisRealtimeOptions {
   readonly keyPrefix?: string;
   /**
    * An instance that has not sent a heartbeat for this long is dead: its presence members are removed and
-   * `system:user_left` is announced once for each. Instances heartbeat every third of it, so a dead one's members
+   * their leave is announced once for each. Instances heartbeat every third of it, so a dead one's members
    * are gone within about 4/3 of it. Default 15 000 ms (from 300 to 600 000).
    */
   readonly nodeTimeoutMs?: number;

@@ -2,7 +2,7 @@
  * The Lua scripts behind the Redis stores. Each runs atomically on one slot: KEYS[1] is the base key of what it
  * works on (see `redis-keys.ts`), and every other key it touches is built from it, so on a Redis Cluster the script
  * runs on the node that owns that slot. That is what makes presence counts exact across instances, a dead
- * instance's `user_left` announced by exactly one survivor, and history offsets published in the order they were
+ * instance's leaves announced by exactly one survivor, and history offsets published in the order they were
  * given out.
  */
 

@@ -67,8 +67,14 @@ export class RealtimeNode {
     }
   }
 
-  /** Closes the started backends, last started first; a failing one is logged and the others still close. */
+  /**
+   * Sends the presence diffs still waiting, then closes the started backends, last started first; a failing one is
+   * logged and the others still close.
+   */
   async close(): Promise<void> {
+    if (this.#started.includes(this.broker)) {
+      await this.presence.flush();
+    }
     for (const backend of this.#started.splice(0).reverse()) {
       try {
         await backend.close();

@@ -176,6 +176,7 @@ describe('on one server', () => {
       const answer = await bob.request({ type: 'presence', channel: 'room:1' });
       expect(answer.payload).toEqual({
         members: expect.arrayContaining([{ userId: 'alice', info: { name: 'ALICE', status: 'away' } }]),
+        count: 2,
       });
       const carol = await connect('carol');
       const joined = await carol.subscribe('room:1');

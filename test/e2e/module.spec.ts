@@ -248,7 +248,12 @@ describe('boot errors in handler classes', () => {
   });
 
   it.each([
-    [{ presence: 'yes' }, '@Channel("room:{id}") options: "presence" must be a boolean, got "yes"'],
+    [
+      { presence: 'yes' },
+      '@Channel("room:{id}") options: "presence" must be a boolean or { maxAnnounced?, diffIntervalMs?, countIntervalMs? }, got "yes"',
+    ],
+    [{ presence: { maxAnnounced: -1 } }, '"presence.maxAnnounced" must be an integer from 0 to 10000, got -1'],
+    [{ presence: { batch: 1 } }, 'unknown presence option "batch"'],
     [{ whispers: 1 }, '"whispers" must be a boolean, got 1'],
     [{ histroy: 10 }, 'unknown option "histroy". Known options: presence, history, whispers'],
     [{ history: 0 }, '"history" must be true, an integer from 1 to 10000 or { size, ttlMs?, replayOnJoin? }, got 0'],

@@ -13,7 +13,7 @@ import {
 } from 'nestjs-realtime';
 import { type TestApp, startApp } from '../support/create-app.js';
 import { EventLog } from '../support/event-log.js';
-import { TestClient, ofType } from '../support/test-client.js';
+import { type Frame, type PresenceDiff, TestClient, announces, isPresenceDiff } from '../support/test-client.js';
 
 /** The token is the user id; the user's public info is its name in capitals. `huge` brings info too large. */
 function withInfo(request: IncomingMessage): RealtimeIdentity | null {
@@ -44,6 +44,10 @@ class TableChannel {
 @Channel('news:{topic}')
 class NewsChannel {}
 
+/** Above two members: counts only, sent as soon as they change. */
+@Channel('crowd:{id}', { presence: { maxAnnounced: 2, countIntervalMs: 0 } })
+class CrowdChannel {}
+
 @Injectable()
 class Departures implements OnRealtimeDisconnect {
   static readonly log = new EventLog<RealtimeConnection>();
@@ -61,12 +65,13 @@ class Departures implements OnRealtimeDisconnect {
       heartbeatTimeoutMs: 1000, // generous: a busy CI machine must not time out live clients
     }),
   ],
-  providers: [RoomChannel, TableChannel, NewsChannel, Departures],
+  providers: [RoomChannel, TableChannel, NewsChannel, CrowdChannel, Departures],
 })
 class PresenceModule {}
 
-const userJoined = ofType('system:user_joined');
-const userLeft = ofType('system:user_left');
+type Diff = PresenceDiff;
+const isDiff = isPresenceDiff;
+const diffOf = (frame: Frame) => frame.payload as Diff;
 
 describe('presence channels', () => {
   let server: TestApp;
@@ -106,24 +111,44 @@ describe('presence channels', () => {
           { userId: 'alice', info: { name: 'ALICE' } },
           { userId: 'bob', info: { name: 'BOB' } },
         ]),
+        memberCount: 2,
       },
     });
     expect((reply.payload as { members: unknown[] }).members).toHaveLength(2);
   });
 
-  it('tells the other members when a user joins, not the joining connection', async () => {
+  it('tells the members who joined in a system:presence_diff, with the member count', async () => {
     const alice = await connect('alice');
     await alice.subscribe('room:join');
     const bob = await connect('bob');
     await bob.subscribe('room:join');
-    expect(await alice.next(userJoined)).toEqual({
-      type: 'system:user_joined',
+    // Alice's own join may share the diff: joins within one window go out together.
+    expect(await alice.next(announces('bob'))).toEqual({
+      type: 'system:presence_diff',
       channel: 'room:join',
       timestamp: expect.any(Number),
-      payload: { userId: 'bob', info: { name: 'BOB' } },
+      payload: { joins: expect.arrayContaining([{ userId: 'bob', info: { name: 'BOB' } }]), leaves: [], count: 2 },
     });
-    await bob.sync();
-    expect(bob.pending(userJoined)).toEqual([]);
+  });
+
+  it('coalesces the joins of a burst into few diffs, each user once', async () => {
+    const watcher = await connect('watcher');
+    await watcher.subscribe('room:burst');
+    const users = Array.from({ length: 20 }, (_, index) => `burst${index}`);
+    const clients = await Promise.all(users.map((user) => connect(user)));
+    await Promise.all(clients.map((client) => client.subscribe('room:burst')));
+    const announced = new Set<string>();
+    let diffs = 0;
+    while (!users.every((user) => announced.has(user))) {
+      const diff = diffOf(await watcher.next(isDiff));
+      diffs++;
+      for (const member of (diff.joins ?? []).filter(({ userId }) => userId !== 'watcher')) {
+        expect(announced.has(member.userId)).toBe(false);
+        announced.add(member.userId);
+      }
+    }
+    expect([...announced].sort()).toEqual([...users].sort());
+    expect(diffs).toBeLessThan(users.length);
   });
 
   it('counts a user with several devices as one member, joining at the first and leaving at the last', async () => {
@@ -137,46 +162,66 @@ describe('presence channels', () => {
     await tablet.subscribe('room:devices');
     expect(onLaptop.payload).toEqual({
       members: expect.arrayContaining([{ userId: 'dana', info: { name: 'DANA' } }]),
+      memberCount: 2,
     });
     expect((onLaptop.payload as { members: unknown[] }).members).toHaveLength(2);
 
-    await watcher.next(userJoined);
+    await watcher.next(announces('dana'));
     expect((await phone.request({ type: 'unsubscribe', channel: 'room:devices' })).type).toBe('ack');
     await laptop.close();
-    await watcher.sync();
-    expect(watcher.pending(userJoined)).toEqual([]);
-    expect(watcher.pending(userLeft)).toEqual([]);
+    await Departures.log.waitFor((client) => client.id === laptop.connectionId);
+    expect(await realtime.getPresence('room:devices')).toHaveLength(2);
 
     await tablet.close();
-    expect(await watcher.next(userLeft)).toEqual({
-      type: 'system:user_left',
-      channel: 'room:devices',
-      timestamp: expect.any(Number),
-      payload: { userId: 'dana', info: { name: 'DANA' } },
+    expect(diffOf(await watcher.next(announces('dana', 'leaves')))).toEqual({
+      joins: [],
+      leaves: [{ userId: 'dana', info: { name: 'DANA' } }],
+      count: 1,
     });
-    await watcher.sync();
-    expect(watcher.pending(userLeft)).toEqual([]);
+    // Every diff the watcher got names dana once in all: the join, then this leave.
+    expect(watcher.pending(isDiff)).toEqual([]);
     expect(await realtime.getPresence('room:devices')).toEqual([{ userId: 'walter', info: { name: 'WALTER' } }]);
   });
 
-  it('sends user_left when a member unsubscribes', async () => {
+  it('announces the leave of a member who unsubscribes', async () => {
     const alice = await connect('alice');
     await alice.subscribe('room:unsub');
     const bob = await connect('bob');
     await bob.subscribe('room:unsub');
-    await alice.next(userJoined);
+    await alice.next(announces('bob'));
     await bob.request({ type: 'unsubscribe', channel: 'room:unsub' });
-    expect((await alice.next(userLeft)).payload).toEqual({ userId: 'bob', info: { name: 'BOB' } });
+    expect(diffOf(await alice.next(announces('bob', 'leaves'))).leaves).toEqual([
+      { userId: 'bob', info: { name: 'BOB' } },
+    ]);
   });
 
-  it('sends user_left when a member stops answering heartbeats', async () => {
+  it('announces the leave of a member who stops answering heartbeats', async () => {
     const alice = await connect('alice');
     await alice.subscribe('room:heartbeat');
     const ghost = await connect('ghost', { autoPong: false });
     await ghost.subscribe('room:heartbeat');
-    await alice.next(userJoined);
-    expect((await alice.next(userLeft)).payload).toEqual({ userId: 'ghost', info: { name: 'GHOST' } });
+    await alice.next(announces('ghost'));
+    await alice.next(announces('ghost', 'leaves'));
     expect((await ghost.closed).code).toBe(4001);
+  });
+
+  it('sends counts only above maxAnnounced, and lets members page through the list', async () => {
+    const [first, second, third] = await Promise.all(['c1', 'c2', 'c3'].map((user) => connect(user)));
+    await first.subscribe('crowd:1');
+    expect((await second.subscribe('crowd:1')).payload).toMatchObject({ memberCount: 2 });
+    await first.next(announces('c2'));
+    // A third member: over the limit of two. Its `subscribed` has the count, not the list; the others get counts.
+    expect((await third.subscribe('crowd:1')).payload).toEqual({ memberCount: 3 });
+    expect(diffOf(await first.next((frame) => isDiff(frame) && diffOf(frame).count === 3))).toEqual({ count: 3 });
+    const page = await first.request({ type: 'presence', channel: 'crowd:1', limit: 2 });
+    expect(page.payload).toEqual({ members: [expect.any(Object), expect.any(Object)], count: 3, next: 2 });
+    const rest = await first.request({ type: 'presence', channel: 'crowd:1', since: 2 });
+    expect(rest.payload).toEqual({ members: [expect.any(Object)], count: 3 });
+    const everyone = [
+      ...(page.payload as Diff & { members: { userId: string }[] }).members,
+      ...(rest.payload as { members: { userId: string }[] }).members,
+    ];
+    expect(everyone.map((member) => member.userId).sort()).toEqual(['c1', 'c2', 'c3']);
   });
 
   it('answers the presence frame with the members, to subscribers only', async () => {
@@ -189,7 +234,7 @@ describe('presence channels', () => {
       type: 'system:presence',
       channel: 'room:query',
       replyTo: 'q1',
-      payload: { members: expect.arrayContaining([{ userId: 'alice', info: { name: 'ALICE' } }]) },
+      payload: { members: expect.arrayContaining([{ userId: 'alice', info: { name: 'ALICE' } }]), count: 2 },
     });
     expect((answer.payload as { members: unknown[] }).members).toHaveLength(2);
     expect(await realtime.getPresence('room:query')).toEqual((answer.payload as { members: unknown[] }).members);
@@ -216,7 +261,7 @@ describe('presence channels', () => {
   it('takes member info from canJoin when it returns an object', async () => {
     const alice = await connect('alice');
     const reply = await alice.subscribe('table:1');
-    expect(reply.payload).toEqual({ members: [{ userId: 'alice', info: { seat: 'seat-of-alice' } }] });
+    expect(reply.payload).toEqual({ members: [{ userId: 'alice', info: { seat: 'seat-of-alice' } }], memberCount: 1 });
   });
 
   it('refuses a join whose member info is too large, and keeps the channel as it was', async () => {
@@ -227,8 +272,6 @@ describe('presence channels', () => {
     expect(refused.error?.code).toBe(ErrorCode.INTERNAL);
     expect(server.logger.find('error', 'TableChannel.canJoin returned bad member info for user "crowd"')).toBeDefined();
     expect(crowd.pending()).toEqual([]);
-    await alice.sync();
-    expect(alice.pending(userJoined)).toEqual([]);
     expect(await realtime.getPresence('table:2')).toEqual([{ userId: 'alice', info: { seat: 'seat-of-alice' } }]);
     // The connection itself is fine: its identity's info is small enough for other channels.
     expect((await crowd.subscribe('room:elsewhere')).type).toBe('subscribed');
@@ -246,10 +289,11 @@ describe('presence channels', () => {
     expect(await realtime.subscribe(bob.connectionId, 'room:server')).toBe(true);
     expect((await bob.nextOfType('subscribed')).payload).toEqual({
       members: expect.arrayContaining([{ userId: 'bob', info: { name: 'BOB' } }]),
+      memberCount: 2,
     });
-    expect((await alice.next(userJoined)).payload).toEqual({ userId: 'bob', info: { name: 'BOB' } });
+    await alice.next(announces('bob'));
     expect(await realtime.unsubscribe(bob.connectionId, 'room:server')).toBe(true);
-    expect((await alice.next(userLeft)).payload).toEqual({ userId: 'bob', info: { name: 'BOB' } });
+    await alice.next(announces('bob', 'leaves'));
   });
 
   it('forgets every member once they are gone', async () => {
@@ -284,10 +328,10 @@ describe('presence with anonymous connections', () => {
   it('lets them see the members without being one', async () => {
     const first = await TestClient.connect(server.url);
     const second = await TestClient.connect(server.url);
-    expect((await first.subscribe('lobby:1')).payload).toEqual({ members: [] });
-    expect((await second.subscribe('lobby:1')).payload).toEqual({ members: [] });
+    expect((await first.subscribe('lobby:1')).payload).toEqual({ members: [], memberCount: 0 });
+    expect((await second.subscribe('lobby:1')).payload).toEqual({ members: [], memberCount: 0 });
     await first.sync();
-    expect(first.pending(userJoined)).toEqual([]);
+    expect(first.pending(isDiff)).toEqual([]);
     await Promise.all([first.close(), second.close()]);
   });
 });

@@ -5,7 +5,7 @@ import { OwnNats } from '../support/nats-server.js';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { useTestRedis } from '../support/redis-server.js';
 import { SampleProcess } from '../support/sample-process.js';
-import { type Frame, TestClient, ofType } from '../support/test-client.js';
+import { type Frame, TestClient, announces, ofType } from '../support/test-client.js';
 
 // The sample as users run it: built, in its own processes. This file builds (once here, once more through
 // `npm run sample`, one after the other); no other test file may build dist/ or dist-sample/.
@@ -39,7 +39,7 @@ describe('npm run sample', () => {
 
 const CHROMIUM = '/usr/bin/chromium';
 const isChat = ofType('chat:group');
-const userLeft = ofType('system:user_left');
+const kimLeft = announces('kim', 'leaves');
 
 /** A backend the sample processes share: the environment that selects it, the log line that says so, and its end. */
 interface SharedBackend {
@@ -349,14 +349,14 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
 
       await samples[1].kill('SIGKILL');
       for (const watcher of watchers) {
-        expect((await watcher.next(userLeft, 10_000)).payload).toMatchObject({ userId: 'kim' });
+        await watcher.next(kimLeft, 10_000);
       }
       // A second announcement would come from a surviving process: a frame it sends after the reap arrives after it.
       const presence = await watchers[0].request({ type: 'presence', channel: 'room:crash' });
       expect(userIds(presence)).toEqual(['watcher0', 'watcher2']);
       for (const watcher of watchers) {
         await watcher.sync();
-        expect(watcher.pending(userLeft)).toEqual([]);
+        expect(watcher.pending(kimLeft)).toEqual([]);
       }
     }, 30_000);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import 'reflect-metadata';
 import { Exclude, Expose, Transform, Type } from 'class-transformer';
 import { mayTransform } from '../../lib/internals/class-transformer-internals.js';
 

@@ -79,6 +79,21 @@ function jsonFrame(frame: object): string | Buffer {
 export function ofType(type: string): (frame: Frame) => boolean {
   return (frame) => frame.type === type;
 }
+
+/** A `system:presence_diff` payload. */
+export interface PresenceDiff {
+  readonly joins?: { userId: string; info: object }[];
+  readonly leaves?: { userId: string; info: object }[];
+  readonly count: number;
+}
+
+export const isPresenceDiff = ofType('system:presence_diff');
+
+/** A predicate: a presence diff announcing that `userId` joined (or, with `leaves`, left). */
+export function announces(userId: string, list: 'joins' | 'leaves' = 'joins'): (frame: Frame) => boolean {
+  return (frame) =>
+    isPresenceDiff(frame) && ((frame.payload as PresenceDiff)[list] ?? []).some((member) => member.userId === userId);
+}
 let requestSequence = 0;
 
 /**
