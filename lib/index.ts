@@ -2,6 +2,7 @@ export { RealtimeModule } from './realtime.module.js';
 export {
   REALTIME_DEFAULTS,
   RealtimeOptionsError,
+  type AsyncApiOptions,
   type RealtimeModuleOptions,
   type RealtimeOptionsFactory,
 } from './realtime.options.js';
@@ -18,6 +19,7 @@ export type { BatchOptions, BatchPayload, BatchedMessage } from './service/messa
 export { BATCH_TYPE } from './service/realtime.service.js';
 export * from './decorators/index.js';
 export { RealtimeValidationPipe } from './validation/realtime-validation.pipe.js';
+export { RealtimeAsyncApi } from './contract/realtime-asyncapi.js';
 export { StandardSchemaPipe, isStandardSchema, type StandardSchemaV1 } from './validation/standard-schema.js';
 export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
 export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';

@@ -55,6 +55,7 @@ import { RealtimeNode } from './server/realtime-node.js';
 import { EnvelopeFactory } from './service/envelope-factory.js';
 import { RealtimeService } from './service/realtime.service.js';
 import { UserSender } from './service/user-sender.js';
+import { RealtimeAsyncApi } from './contract/realtime-asyncapi.js';
 
 const providers: Provider[] = [
   {
@@ -121,6 +122,7 @@ const providers: Provider[] = [
   UserSender,
   DirectMessages,
   RealtimeService,
+  RealtimeAsyncApi,
 ];
 
 /**
@@ -138,6 +140,7 @@ const providers: Provider[] = [
   providers,
   exports: [
     RealtimeService,
+    RealtimeAsyncApi,
     Broker,
     PresenceStore,
     HistoryStore,

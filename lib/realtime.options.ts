@@ -98,6 +98,24 @@ export interface RealtimeModuleOptions extends ProtectionOptions {
    * validates each payload a second time. Default false.
    */
   validation?: boolean | ValidationPipeOptions;
+  /**
+   * Serve the AsyncAPI 3.0 document of the realtime API (every channel, message, payload schema, answer and error
+   * code) as JSON on the app's HTTP server: `true` (at `/asyncapi.json`) or `{ path?, title?, version?,
+   * description? }`. Off by default: it describes your API to whoever asks. `RealtimeAsyncApi.document()` gives it
+   * either way.
+   */
+  asyncapi?: boolean | AsyncApiOptions;
+}
+
+/** Where and how the AsyncAPI document is served. */
+export interface AsyncApiOptions {
+  /** Default `/asyncapi.json`. */
+  path?: string;
+  /** The document's `info.title`. Default `'Realtime API'`. */
+  title?: string;
+  /** The document's `info.version` (your API's version). Default `'1.0.0'`. */
+  version?: string;
+  description?: string;
 }
 
 /** What `forRootAsync({ useClass })` classes implement. */
@@ -128,6 +146,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly closeUnauthorized: boolean;
   readonly directMessages: boolean;
   readonly validation: ValidationPipeOptions | undefined;
+  readonly asyncapi: (Required<Omit<AsyncApiOptions, 'description'>> & { description?: string }) | undefined;
 }
 
 export const REALTIME_DEFAULTS = {
@@ -166,6 +185,7 @@ const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
   'closeUnauthorized',
   'directMessages',
   'validation',
+  'asyncapi',
   ...PROTECTION_OPTION_KEYS,
 ];
 
@@ -268,6 +288,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
     closeUnauthorized: check('closeUnauthorized', options.closeUnauthorized ?? false, isBoolean, 'a boolean'),
     directMessages: check('directMessages', options.directMessages ?? false, isBoolean, 'a boolean'),
     validation: resolveValidation(options.validation),
+    asyncapi: resolveAsyncApi(options.asyncapi),
   };
   if (resolved.heartbeatTimeoutMs <= resolved.heartbeatIntervalMs) {
     throw new RealtimeOptionsError(
@@ -286,6 +307,29 @@ function resolveValidation(validation: unknown): ValidationPipeOptions | undefin
     'a boolean or ValidationPipe options',
   );
   return checked === false ? undefined : checked === true ? {} : checked;
+}
+
+const ASYNCAPI_KEYS = ['path', 'title', 'version', 'description'] as const;
+
+function resolveAsyncApi(asyncapi: unknown): ResolvedRealtimeOptions['asyncapi'] {
+  if (asyncapi === undefined || asyncapi === false) {
+    return undefined;
+  }
+  const given = check(
+    'asyncapi',
+    asyncapi === true ? {} : asyncapi,
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    'a boolean or { path?, title?, version?, description? }',
+  ) as AsyncApiOptions;
+  rejectUnknownKeys('RealtimeModule option "asyncapi" key', given, ASYNCAPI_KEYS);
+  const text = (name: 'title' | 'version' | 'description', value: unknown): string =>
+    check(`asyncapi.${name}`, value, isNonEmptyString, 'a non-empty string') as string;
+  return {
+    path: check('asyncapi.path', given.path ?? '/asyncapi.json', isPath, 'a URL path starting with "/"'),
+    title: text('title', given.title ?? 'Realtime API'),
+    version: text('version', given.version ?? '1.0.0'),
+    ...(given.description === undefined ? {} : { description: text('description', given.description) }),
+  };
 }
 
 function isPort(value: unknown): boolean {

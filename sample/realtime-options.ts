@@ -25,6 +25,8 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
     // Every handler's @Payload() DTO (class-validator decorators) compiled at boot into a synchronous check;
     // properties a DTO does not declare are dropped. An invalid payload is answered VALIDATION_FAILED.
     validation: { whitelist: true },
+    // The AsyncAPI document of the rooms and events: GET /asyncapi.json.
+    asyncapi: { title: 'nestjs-realtime sample chat', version: '1.0.0' },
   };
   const rate = readCount(env, 'REALTIME_RATE_LIMIT');
   if (rate !== undefined) {

@@ -27,6 +27,7 @@ describe('resolveRealtimeOptions', () => {
       closeUnauthorized: false,
       directMessages: false,
       validation: undefined,
+      asyncapi: undefined,
       perMessageDeflate: false,
       maxConnections: 10_000,
       maxConnectionsPerIp: 100,

@@ -33,6 +33,11 @@ export class ChannelCatalog {
     }
   }
 
+  /** Every declared channel, for the AsyncAPI document. */
+  definitions(): ChannelDefinition[] {
+    return [...[...this.#bySegmentCount.values()].flat(), ...this.#rest];
+  }
+
   match(channel: string): (ChannelBinding & { readonly definition: ChannelDefinition }) | undefined {
     return this.#first(this.#bySegmentCount.get(countSegments(channel)), channel) ?? this.#first(this.#rest, channel);
   }

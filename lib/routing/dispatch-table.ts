@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ChannelDefinition } from '../channels/channel-definition.js';
+import type { PayloadContract } from '../contract/payload-contract.js';
 import type { PipelineHandler } from './handler-pipeline.factory.js';
 
 export interface Route {
@@ -9,6 +10,8 @@ export interface Route {
   readonly handler: PipelineHandler;
   /** `ClassName.method`, for errors and logs. */
   readonly name: string;
+  /** What the handler declares about its payload (for the AsyncAPI document). */
+  readonly payload?: PayloadContract;
 }
 
 export interface TypeRoutes {
@@ -43,6 +46,14 @@ export class DispatchTable {
 
   lookup(type: string): TypeRoutes | undefined {
     return this.#byType.get(type);
+  }
+
+  /** Every route, for the AsyncAPI document. */
+  routes(): Route[] {
+    return [...this.#byType.values()].flatMap(({ global, byChannel }) => [
+      ...(global ? [global] : []),
+      ...byChannel.values(),
+    ]);
   }
 
   get size(): number {

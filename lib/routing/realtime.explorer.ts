@@ -5,6 +5,7 @@ import type { ChannelDefinition, JoinCheck, OnWhisper } from '../channels/channe
 import { resolveChannelOptions } from '../channels/channel-options.js';
 import type { ChannelMetadata } from '../decorators/channel.decorator.js';
 import { compileChannelPattern } from '../channels/channel-pattern.js';
+import { payloadContractOf } from '../contract/payload-contract.js';
 import { DispatchTable } from './dispatch-table.js';
 import { HandlerPipelineFactory } from './handler-pipeline.factory.js';
 import { LifecycleHooks } from './lifecycle-hooks.js';
@@ -92,8 +93,9 @@ export class RealtimeExplorer implements OnModuleInit {
         continue;
       }
       const handler = this.pipelines.forMessage(instance, methodName);
+      const payload = payloadContractOf(instance, methodName);
       for (const type of types) {
-        this.table.add({ type, definition, handler, name: `${classRef.name}.${methodName}` });
+        this.table.add({ type, definition, handler, name: `${classRef.name}.${methodName}`, payload });
       }
     }
   }

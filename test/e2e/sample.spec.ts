@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
+import { Parser } from '@asyncapi/parser';
+import { isError } from '../support/asyncapi.js';
 import { JwtService } from '@nestjs/jwt';
 import { createSampleApp } from '../../sample/app.js';
 import { TestClient, announces, ofType } from '../support/test-client.js';
@@ -50,6 +52,21 @@ describe('sample app', () => {
       const script = await fetch(`${url}/chat.js`);
       expect(script.status).toBe(200);
       expect(await script.text()).toContain("from '/client/index.js'");
+    });
+  });
+
+  describe('GET /asyncapi.json', () => {
+    it("describes the rooms' messages and payloads in a document the AsyncAPI parser accepts", async () => {
+      const response = await fetch(`${url}/asyncapi.json`);
+      expect(response.status).toBe(200);
+      const { document, diagnostics } = await new Parser().parse(await response.text());
+      expect(diagnostics.filter((diagnostic) => isError(diagnostic))).toEqual([]);
+      const names = document!
+        .messages()
+        .all()
+        .map((message) => message.name());
+      expect(names).toEqual(expect.arrayContaining(['chat:group', 'presence:status', 'system:presence_diff']));
+      expect(document!.components().schemas().get('ChatMessageDto')?.properties()?.text?.maxLength()).toBe(2000);
     });
   });
 
