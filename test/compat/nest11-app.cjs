@@ -57,6 +57,9 @@ class Echo {
   throttled() {
     return 'ok';
   }
+  compiled(dto) {
+    return dto;
+  }
 }
 const method = (name, decorators) =>
   Reflect.decorate(decorators, Echo.prototype, name, Object.getOwnPropertyDescriptor(Echo.prototype, name));
@@ -69,13 +72,17 @@ method('denied', [rt.OnMessage('denied'), UseGuards(DenyGuard)]);
 method('boom', [rt.OnMessage('boom')]);
 method('teapot', [rt.OnMessage('teapot'), UseFilters(TeapotFilter)]);
 method('throttled', [rt.OnMessage('throttled'), UseGuards(WsThrottlerGuard)]);
+// The module's compiled validation (the `validation` option), on Nest 11's ValidationPipe.
+rt.Payload()(Echo.prototype, 'compiled', 0);
+Reflect.defineMetadata('design:paramtypes', [Dto], Echo.prototype, 'compiled');
+method('compiled', [rt.OnMessage('compiled')]);
 rt.Channel()(Echo);
 
 class AppModule {}
 Module({
   imports: [
     ThrottlerModule.forRoot([{ ttl: 60_000, limit: 2 }]),
-    rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u1' }) }),
+    rt.RealtimeModule.forRoot({ authenticate: () => ({ userId: 'u1' }), validation: { whitelist: true } }),
   ],
   providers: [Echo],
 })(AppModule);
@@ -113,6 +120,8 @@ Module({
       await req({ type: 'throttled', id: 'g2' }),
       await req({ type: 'throttled', id: 'g3' }),
     ].map((frame) => frame.error?.code ?? frame.type),
+    compiledOk: await req({ type: 'compiled', id: 'h', payload: { text: 'x', extra: 1 } }),
+    compiledBad: await req({ type: 'compiled', id: 'i', payload: { text: 1 } }),
   };
   console.log(
     JSON.stringify(
@@ -129,6 +138,8 @@ Module({
     results.boom.error.code === 'INTERNAL' &&
     results.teapot.payload?.filtered === true &&
     results.throttled.join() === 'ack,ack,RATE_LIMITED' &&
+    JSON.stringify(results.compiledOk.payload) === '{"text":"x"}' &&
+    results.compiledBad.error.code === 'VALIDATION_FAILED' &&
     errors.length === 1;
   ws.close();
   await app.close();
