@@ -15,7 +15,10 @@ import { StandardSchemaPipe } from '../validation/standard-schema.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
 import { directHandler } from './direct-handler.js';
 
-/** A handler wrapped in Nest's guards, interceptors, pipes and exception filters (or called directly, without any): its result, a promise of it, or an Observable. */
+/**
+ * A handler wrapped in Nest's guards, interceptors, pipes and exception filters (or called directly, without any):
+ * answers its result, a promise of it, or an Observable.
+ */
 export type PipelineHandler = (...args: HandlerArguments) => unknown;
 
 /**
