@@ -28,7 +28,8 @@ export interface ConnectResult {
 }
 
 const TEXT = 'hello from the benchmark, a chat message of ordinary length';
-const CHANNEL = 'room:bench';
+/** The sample's kind of room on the library's app (presence, history, whispers); a plain channel on the others. */
+const DEFAULT_CHANNEL = 'room:bench';
 
 /**
  * Fan-out: `subscribers` clients in one channel, one publisher. Unpaced (`rate` undefined): the publisher keeps
@@ -37,8 +38,9 @@ const CHANNEL = 'room:bench';
 export async function fanOut(
   target: Target,
   server: RunningServer,
-  options: { subscribers: number; durationMs: number; rate?: number; window?: number },
+  options: { subscribers: number; durationMs: number; rate?: number; window?: number; channel?: string },
 ): Promise<FanOutResult> {
+  const CHANNEL = options.channel ?? DEFAULT_CHANNEL;
   const subscribers = await connectMany(target, server.ports, options.subscribers, 100);
   await Promise.all(subscribers.map((client) => client.subscribe(CHANNEL)));
   // The library takes channel messages from subscribers only: the publisher subscribes, on every target alike.

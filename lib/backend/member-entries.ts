@@ -26,6 +26,8 @@ export interface MemberEntries {
   setInfo(scope: string, userId: string, info: string): Promise<boolean>;
   /** The scope's members, with their info as stored (JSON). */
   members(scope: string): Promise<{ readonly userId: string; readonly info: string }[]>;
+  /** How many members the scope has, without reading them. */
+  count(scope: string): Promise<number>;
   /** Connections in the connections scope: all, or one user's. */
   countConnections(userId?: string): Promise<number>;
 }
@@ -58,6 +60,10 @@ export class EntriesPresenceStore extends PresenceStore {
 
   async members(channel: string): Promise<PresenceMember[]> {
     return (await this.entries.members(channel)).map(({ userId, info }) => ({ userId, info: parseInfo(info) }));
+  }
+
+  override count(channel: string): Promise<number> {
+    return this.entries.count(channel);
   }
 
   /** Takes this node's members out (announcing the leaves) when it is the last user of the entries. */

@@ -80,6 +80,7 @@ export abstract class NodeEntriesBase implements MemberEntries {
   abstract remove(scope: string, connectionId: string): Promise<PresenceMember | undefined>;
   abstract setInfo(scope: string, userId: string, info: string): Promise<boolean>;
   abstract members(scope: string): Promise<{ userId: string; info: string }[]>;
+  abstract count(scope: string): Promise<number>;
   abstract countConnections(userId?: string): Promise<number>;
 
   /** Keeps this node's copy of an entry. */

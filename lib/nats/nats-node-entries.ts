@@ -119,6 +119,17 @@ export class NatsNodeEntries extends NodeEntriesBase {
     return (await this.#members(scope)).map(({ userId, info }) => ({ userId, info }));
   }
 
+  /** How many members a scope has: its keys listed, none read. */
+  count(scope: string): Promise<number> {
+    return this.connections.run('counting presence', async ({ presence }) => {
+      let count = 0;
+      for await (const _key of await presence.keys(`m.${token(scope)}.*`)) {
+        count++;
+      }
+      return count;
+    });
+  }
+
   /** The members of a scope, each with its info and connection count. */
   async #members(scope: string): Promise<{ userId: string; info: string; connections: number }[]> {
     return this.connections.run('reading presence', async ({ presence }) => {

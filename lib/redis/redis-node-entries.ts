@@ -121,6 +121,11 @@ export class RedisNodeEntries extends NodeEntriesBase {
     return Object.entries(info).map(([userId, text]) => ({ userId, info: text }));
   }
 
+  count(scope: string): Promise<number> {
+    const key = `${this.scopeKey(scope)}:presence:info`;
+    return this.connections.run('counting presence', (redis) => redis.hlen(key));
+  }
+
   async countConnections(userId?: string): Promise<number> {
     const base = `${this.scopeKey(CONNECTIONS_SCOPE)}:presence`;
     return this.connections.run('counting connections', async (redis) =>

@@ -41,6 +41,10 @@ export function describePresenceStore(name: string, open: () => Promise<Presence
       expect(await b.add('room', 'n2.c2', bob)).toBe(true);
       expect(sorted(await a.members('room'))).toEqual([alice, bob]);
       expect(sorted(await b.members('room'))).toEqual([alice, bob]);
+      expect([await a.count('room'), await b.count('room'), await a.count('empty')]).toEqual([2, 2, 0]);
+      const pages = [...(await b.page('room', 0, 1)), ...(await b.page('room', 1, 1))];
+      expect(sorted(pages)).toEqual([alice, bob]);
+      expect(await a.page('room', 2, 10)).toEqual([]);
       expect(await a.remove('room', 'n1.c1', 'alice')).toBeUndefined();
       expect(await b.remove('room', 'n2.c1', 'alice')).toEqual(alice);
       expect(await a.members('room')).toEqual([bob]);
