@@ -2,7 +2,15 @@
 // compiled validation of the payloads (the `validation` option, as the sample), broadcasts through
 // RealtimeService. Caps are off (one load generator opens
 // thousands of connections from one address) and the rate limit is set high, so its code path still runs.
-import { type CanActivate, type ExecutionContext, Injectable, Module, UseGuards, ValidationPipe } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Module,
+  UseGuards,
+  ValidationPipe,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   Channel,
@@ -29,10 +37,10 @@ class SignedInGuard implements CanActivate {
   }
 }
 
-/** As the sample's rooms: presence (coalesced diffs), history with a replay on join, whispers. */
-@Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
-class RoomChannel {
-  constructor(private readonly realtime: RealtimeService) {}
+/** A chat room: a join check and `chat:group` broadcast to the room, acked with the message id. */
+abstract class ChatRoom {
+  // A property, so the subclasses need no constructor of their own.
+  @Inject(RealtimeService) private readonly realtime!: RealtimeService;
 
   canJoin(client: RealtimeConnection): boolean {
     return client.userId !== null;
@@ -53,9 +61,13 @@ class RoomChannel {
   }
 }
 
-/** A room with none of that: the join scenario's baseline. */
+/** As the sample's rooms: presence (coalesced diffs), history with a replay on join, whispers. */
+@Channel('room:{roomId}', { presence: true, history: { size: 100, replayOnJoin: 50 }, whispers: true })
+class RoomChannel extends ChatRoom {}
+
+/** A room with none of that: the join scenario's baseline, and the channel of the scale-out rows. */
 @Channel('plain:{roomId}')
-class PlainChannel {}
+class PlainChannel extends ChatRoom {}
 
 /** The request/ack handler as the sample writes its own: a validated payload, no guard. */
 @Channel()
