@@ -158,6 +158,11 @@ export function asyncApiDocument(input: AsyncApiInput): Json {
   input.channels.forEach((definition) => entryOf(definition));
   input.routes.forEach((route) => entryOf(route.definition).routes.push(route));
 
+  // A method may handle several types (stacked @OnMessage): its operations are then named by type as well.
+  const typesPerMethod = new Map<string, number>();
+  input.routes.forEach((route) => typesPerMethod.set(route.name, (typesPerMethod.get(route.name) ?? 0) + 1));
+  const operationId = (route: Route): string =>
+    typesPerMethod.get(route.name) === 1 ? idOf(route.name) : `${idOf(route.name)}.${idOf(route.type)}`;
   const channels: Json = {};
   const operations: Json = {};
   const messages: Json = { ...SHARED_MESSAGES };
@@ -176,7 +181,7 @@ export function asyncApiDocument(input: AsyncApiInput): Json {
         payload: clientFrame(route.type, payload ?? {}, definition ? { channel: { type: 'string' } } : {}),
       };
       channelMessages[messageId] = ref(`#/components/messages/${messageId}`);
-      operations[idOf(route.name)] = {
+      operations[operationId(route)] = {
         action: 'receive',
         summary: `Handled by ${route.name}; a frame with an id is answered by ack (its return value) or error.`,
         channel: channelRef,

@@ -60,6 +60,7 @@ class GameChannel {
 @Channel()
 class Pings {
   @OnMessage('ping:app')
+  @OnMessage('ping:alias')
   ping(): string {
     return 'pong';
   }
@@ -124,7 +125,16 @@ describe.each(PLATFORMS)('the AsyncAPI document (%s)', (platform: Platform) => {
           .all()
           .map((message) => message.name()),
       );
-    for (const type of ['chat:group', 'presence:status', 'reaction', 'move', 'ping:app', 'subscribe', 'whisper']) {
+    for (const type of [
+      'chat:group',
+      'presence:status',
+      'reaction',
+      'move',
+      'ping:app',
+      'ping:alias',
+      'subscribe',
+      'whisper',
+    ]) {
       expect(received).toContain(type);
     }
     const chat = document!.operations().get('RoomChannel.send');
