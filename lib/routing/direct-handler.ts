@@ -1,13 +1,9 @@
 import type { ArgumentMetadata } from '@nestjs/common';
-import { RealtimeParamtype } from '../decorators/params.decorators.js';
-import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
 import type { DtoClass } from '../validation/compiled-dto.js';
 import type { RealtimeValidationPipe } from '../validation/realtime-validation.pipe.js';
 import type { PipelineHandler } from './handler-pipeline.factory.js';
+import { handlerParams } from './handler-params.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
-
-/** Nest's marker in the metadata key of a `createParamDecorator()` parameter. */
-const CUSTOM_PARAM = '__customRouteArgs__';
 
 interface Param {
   readonly index: number;
@@ -15,12 +11,6 @@ interface Param {
   readonly data: unknown;
   /** With the `validation` option, on a `@Payload()` parameter: its validation. */
   readonly validation?: ArgumentMetadata;
-}
-
-interface ParamEntry {
-  readonly index: number;
-  readonly data?: unknown;
-  readonly pipes: readonly unknown[];
 }
 
 /**
@@ -35,20 +25,13 @@ export function directHandler(
   validation: RealtimeValidationPipe | undefined,
 ): { readonly handler: PipelineHandler; readonly payloadTypes: readonly DtoClass[] } | undefined {
   const callback = (instance as Record<string, (...args: unknown[]) => unknown>)[methodName];
-  const entries = (Reflect.getMetadata(ROUTE_ARGS_METADATA, instance.constructor, methodName) ?? {}) as Record<
-    string,
-    ParamEntry
-  >;
-  const paramTypes = (Reflect.getMetadata('design:paramtypes', instance, methodName) ?? []) as unknown[];
   const params: Param[] = [];
   const payloadTypes: DtoClass[] = [];
-  for (const [key, entry] of Object.entries(entries)) {
-    if (key.includes(CUSTOM_PARAM) || entry.pipes.length > 0) {
+  for (const { entry, type, custom, metatype, payload } of handlerParams(instance, methodName)) {
+    if (custom || entry.pipes.length > 0) {
       return undefined;
     }
-    const type = Number(key.split(':')[0]);
-    const metatype = paramTypes[entry.index];
-    const validated = validation !== undefined && type === RealtimeParamtype.PAYLOAD;
+    const validated = validation !== undefined && payload;
     if (validated && typeof metatype === 'function') {
       payloadTypes.push(metatype as DtoClass);
     }

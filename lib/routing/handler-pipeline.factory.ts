@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
-import { RealtimeParamtype } from '../decorators/params.decorators.js';
 import {
   type FiltersContextCreator,
   filtersContextOf,
@@ -14,6 +13,7 @@ import { RealtimeValidationPipe } from '../validation/realtime-validation.pipe.j
 import { StandardSchemaPipe } from '../validation/standard-schema.js';
 import { type HandlerArguments, realtimeParamsFactory } from './realtime-params.factory.js';
 import { directHandler } from './direct-handler.js';
+import { type RouteArgsEntry, handlerParams } from './handler-params.js';
 
 /**
  * A handler wrapped in Nest's guards, interceptors, pipes and exception filters (or called directly, without any):
@@ -106,23 +106,18 @@ export class HandlerPipelineFactory {
    * `@Payload()` that has no Standard Schema of its own. The class's own metadata is left as it is.
    */
   #withValidation(instance: object, methodName: string, pipe: RealtimeValidationPipe): string {
-    const target = instance.constructor;
-    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target, methodName) ?? {}) as Record<string, ParamEntry>;
-    const paramTypes = (Reflect.getMetadata('design:paramtypes', instance, methodName) ?? []) as unknown[];
-    const validated: Record<string, ParamEntry> = {};
-    for (const [key, entry] of Object.entries(args)) {
-      const isPayload = key === `${RealtimeParamtype.PAYLOAD}:${entry.index}`;
-      if (!isPayload || entry.pipes.some((existing) => existing instanceof StandardSchemaPipe)) {
+    const validated: Record<string, RouteArgsEntry> = {};
+    for (const { key, entry, payload, metatype } of handlerParams(instance, methodName)) {
+      if (!payload || entry.pipes.some((existing) => existing instanceof StandardSchemaPipe)) {
         validated[key] = entry;
         continue;
       }
       validated[key] = { ...entry, pipes: [...entry.pipes, pipe] };
-      const type = paramTypes[entry.index];
-      if (typeof type === 'function') {
-        this.#payloadTypes.add(type as DtoClass);
+      if (typeof metatype === 'function') {
+        this.#payloadTypes.add(metatype as DtoClass);
       }
     }
-    Reflect.defineMetadata(this.#validatedArgsKey, validated, target, methodName);
+    Reflect.defineMetadata(this.#validatedArgsKey, validated, instance.constructor, methodName);
     return this.#validatedArgsKey;
   }
 
@@ -163,12 +158,6 @@ function hasEnhancers(instance: object, method: object): boolean {
       (target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0,
     ),
   );
-}
-
-/** One parameter decorator's entry in Nest's route-arguments metadata. */
-interface ParamEntry {
-  readonly index: number;
-  readonly pipes: readonly unknown[];
 }
 
 /** The join check of a channel class without `canJoin`: its guards alone decide. */
