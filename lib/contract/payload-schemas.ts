@@ -1,4 +1,5 @@
 import type * as ClassValidatorJsonSchema from 'class-validator-jsonschema';
+import { loadTransformerStorage } from '../internals/class-transformer-internals.js';
 import type { Route } from '../routing/dispatch-table.js';
 import type { StandardSchemaV1 } from '../validation/standard-schema.js';
 
@@ -54,11 +55,7 @@ async function dtoSchemas(): Promise<Record<string, object>> {
       { cause: error },
     );
   }
-  // class-transformer's storage has no export of its own: its path is the package's CommonJS build.
-  const storagePath = 'class-transformer/cjs/storage.js';
-  const { defaultMetadataStorage } = (await import(storagePath).catch(() => ({}))) as {
-    defaultMetadataStorage?: unknown;
-  };
+  const defaultMetadataStorage = await loadTransformerStorage().catch(() => undefined);
   return converter.validationMetadatasToSchemas({
     refPointerPrefix: SCHEMA_PREFIX,
     ...(defaultMetadataStorage === undefined

@@ -1,11 +1,22 @@
 /**
- * The one reach into class-transformer below its public API (`test/internals/class-transformer-internals.spec.ts`
+ * The reaches into class-transformer below its public API (`test/internals/class-transformer-internals.spec.ts`
  * fails loudly when a version changes it).
  *
  * What for: a DTO is validated on the compiled fast path only when `plainToInstance` would copy its properties as
  * they are. That holds when class-transformer keeps no `@Type`, `@Transform`, `@Expose` or `@Exclude` for the class
  * or an ancestor; its public API answers per property, not per class, so the storage's maps are read instead.
  */
+
+/**
+ * class-transformer's metadata storage (its `defaultMetadataStorage`), which has no export of its own: it is loaded
+ * from the package's CommonJS build, the same module instance its decorators write to. Undefined when it is not
+ * there.
+ */
+export async function loadTransformerStorage(): Promise<unknown> {
+  const storagePath = 'class-transformer/cjs/storage.js';
+  const storage = (await import(storagePath)) as { defaultMetadataStorage?: unknown };
+  return storage.defaultMetadataStorage;
+}
 
 const MAPS = ['_typeMetadatas', '_transformMetadatas', '_exposeMetadatas', '_excludeMetadatas'] as const;
 

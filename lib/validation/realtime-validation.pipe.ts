@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, Injectable, Logger, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
-import { mayTransform } from '../internals/class-transformer-internals.js';
+import { loadTransformerStorage, mayTransform } from '../internals/class-transformer-internals.js';
 import { type CompiledDto, compileDto, type DtoClass, type ValidatorMetadataStorage } from './compiled-dto.js';
 
 /**
@@ -145,16 +145,8 @@ export class RealtimeValidationPipe extends ValidationPipe {
 }
 
 async function loadPackages(): Promise<Packages | undefined> {
-  // class-transformer's storage has no export of its own: its path is the package's CommonJS build.
-  const storagePath = 'class-transformer/cjs/storage.js';
-  const [validator, transformer] = await Promise.all([
-    import('class-validator'),
-    import(storagePath) as Promise<{ defaultMetadataStorage?: unknown }>,
-  ]);
-  return {
-    storage: validator.getMetadataStorage() as unknown as ValidatorMetadataStorage,
-    transformerStorage: transformer.defaultMetadataStorage,
-  };
+  const [validator, transformerStorage] = await Promise.all([import('class-validator'), loadTransformerStorage()]);
+  return { storage: validator.getMetadataStorage() as unknown as ValidatorMetadataStorage, transformerStorage };
 }
 
 /** A plain object whose own properties are all primitives, without keys ValidationPipe would strip. */

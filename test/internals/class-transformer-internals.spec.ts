@@ -1,11 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import 'reflect-metadata';
 import { Exclude, Expose, Transform, Type } from 'class-transformer';
-import { mayTransform } from '../../lib/internals/class-transformer-internals.js';
+import { loadTransformerStorage, mayTransform } from '../../lib/internals/class-transformer-internals.js';
 
-// The installed class-transformer's storage, as the validation pipe loads it.
-const storagePath = 'class-transformer/cjs/storage.js';
-const { defaultMetadataStorage } = (await import(storagePath)) as { defaultMetadataStorage: unknown };
+// The installed class-transformer's storage, as the validation pipe and the AsyncAPI schemas load it.
+const defaultMetadataStorage = await loadTransformerStorage();
 
 class Plain {
   text!: string;
