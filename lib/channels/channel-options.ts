@@ -100,11 +100,7 @@ export function resolveChannelOptions(pattern: string, options: ChannelOptions |
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     fail(`expected an object, got ${describeValue(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      fail(`unknown option "${key}". Known options: ${[...KNOWN].join(', ')}`);
-    }
-  }
+  rejectUnknown('option', options, KNOWN, fail);
   const whispers = options.whispers;
   if (whispers !== undefined && typeof whispers !== 'boolean') {
     fail(`"whispers" must be a boolean, got ${describeValue(whispers)}`);
@@ -131,11 +127,7 @@ function resolvePresence(
       `"presence" must be a boolean or { maxAnnounced?, diffIntervalMs?, countIntervalMs? }, got ${describeValue(presence)}`,
     );
   }
-  for (const key of Object.keys(presence)) {
-    if (!KNOWN_PRESENCE.has(key)) {
-      fail(`unknown presence option "${key}". Known options: ${[...KNOWN_PRESENCE].join(', ')}`);
-    }
-  }
+  rejectUnknown('presence option', presence, KNOWN_PRESENCE, fail);
   const resolved = { ...DEFAULT_PRESENCE, ...presence };
   if (!isIntegerIn(resolved.maxAnnounced, 0, 10_000)) {
     fail(`"presence.maxAnnounced" must be an integer from 0 to 10000, got ${describeValue(resolved.maxAnnounced)}`);
@@ -170,11 +162,7 @@ function resolveHistory(
   if (typeof history !== 'object' || history === null || Array.isArray(history)) {
     return fail(`"history" must be ${shapes}, got ${describeValue(history)}`);
   }
-  for (const key of Object.keys(history)) {
-    if (!KNOWN_HISTORY.has(key)) {
-      fail(`unknown history option "${key}". Known options: ${[...KNOWN_HISTORY].join(', ')}`);
-    }
-  }
+  rejectUnknown('history option', history, KNOWN_HISTORY, fail);
   const { size, ttlMs = DEFAULT_HISTORY_TTL_MS, replayOnJoin = 0 } = history;
   if (!isIntegerIn(size, 1, MAX_HISTORY_SIZE)) {
     fail(`"history.size" must be ${sizeRule}, got ${describeValue(size)}`);
@@ -188,4 +176,18 @@ function resolveHistory(
     );
   }
   return { size, ttlMs, replayOnJoin };
+}
+
+/** Fails on the first key of `value` that is not `known`, naming it and the known ones. */
+function rejectUnknown(
+  what: string,
+  value: object,
+  known: ReadonlySet<string>,
+  fail: (message: string) => never,
+): void {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      fail(`unknown ${what} "${key}". Known options: ${[...known].join(', ')}`);
+    }
+  }
 }
