@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { ConnectionIdentity } from '../connection/connection.js';
@@ -27,6 +28,13 @@ export interface AuthRefusal {
   readonly cause?: unknown;
 }
 
+/**
+ * The header that carries a testing kit's one-time ticket (`nestjs-realtime/testing`): a handshake that presents a
+ * ticket the kit issued in this process is admitted as the identity the kit gave, without the authenticator. No
+ * ticket exists unless a test asked for one, so the header means nothing to a server in production.
+ */
+export const TEST_TICKET_HEADER = 'x-realtime-test-ticket';
+
 const UNAUTHORIZED: AuthRefusal = { status: 401, reason: 'the authenticator returned null' };
 
 const EMPTY = Object.freeze({});
@@ -42,6 +50,8 @@ export class HandshakeAuthenticator implements OnModuleInit {
   #authenticate: AuthenticateFunction | undefined;
   #refresh: RealtimeAuthenticator['refresh'];
   readonly #metadataLimits: MetadataLimits;
+  /** One-time tickets the testing kit issued, each for an identity; undefined until it issues one. */
+  #testTickets: Map<string, RealtimeIdentity> | undefined;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedRealtimeOptions,
@@ -71,7 +81,23 @@ export class HandshakeAuthenticator implements OnModuleInit {
     this.#refresh = authenticator.refresh?.bind(authenticator);
   }
 
+  /**
+   * For the testing kit: a random one-time ticket that admits one handshake as `identity`, skipping the
+   * authenticator (the identity is checked as an authenticator's would be). See {@link TEST_TICKET_HEADER}.
+   */
+  issueTestTicket(identity: RealtimeIdentity): string {
+    const ticket = randomBytes(18).toString('base64url');
+    (this.#testTickets ??= new Map()).set(ticket, identity);
+    return ticket;
+  }
+
   async authenticate(request: IncomingMessage): Promise<ConnectionIdentity | AuthRefusal> {
+    if (this.#testTickets !== undefined) {
+      const identity = this.#redeemTestTicket(request);
+      if (identity !== undefined) {
+        return this.#checked(identity);
+      }
+    }
     if (this.#authenticate === undefined) {
       return ANONYMOUS;
     }
@@ -84,6 +110,20 @@ export class HandshakeAuthenticator implements OnModuleInit {
       const answer = handshakeAnswerFor(error);
       return answer === undefined ? { status: 401, reason, cause: error } : { ...answer, reason, cause: error };
     }
+    return this.#checked(identity);
+  }
+
+  #redeemTestTicket(request: IncomingMessage): RealtimeIdentity | undefined {
+    const ticket = request.headers[TEST_TICKET_HEADER];
+    const identity = typeof ticket === 'string' ? this.#testTickets!.get(ticket) : undefined;
+    if (identity !== undefined) {
+      this.#testTickets!.delete(ticket as string);
+    }
+    return identity;
+  }
+
+  /** What an authenticator returned, checked: the connection's identity, or a refusal naming what is wrong. */
+  #checked(identity: unknown): ConnectionIdentity | AuthRefusal {
     if (identity === null || identity === undefined) {
       return UNAUTHORIZED;
     }

@@ -90,6 +90,17 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     return address && typeof address === 'object' ? address : null;
   }
 
+  /**
+   * For the testing kit's in-process transport: hands a socket (an in-memory duplex stream) to the HTTP server as if
+   * a client had connected, so its handshake and frames take the same path as a real one's.
+   */
+  injectConnection(socket: Duplex): void {
+    if (this.#httpServer === undefined || !this.#accepting) {
+      throw new Error('The realtime endpoint is not started (initialize the application first)');
+    }
+    this.#httpServer.emit('connection', socket);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.msgpack) {
       this.#msgpack = await loadMsgpackFormat();
