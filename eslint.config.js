@@ -37,6 +37,6 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  { files: ['*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['*.js', 'test/vitest/*.mjs'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );
