@@ -112,6 +112,14 @@ export class RealtimeTestClient {
     this.#send({ type, ...options, payload });
   }
 
+  /**
+   * Sends a frame exactly as given (an object is encoded as JSON, a string or bytes go out as they are): for tests of
+   * what a hostile or broken client sends. Answers arrive as frames: take them with `expectMessage('error')`.
+   */
+  sendRaw(frame: object | string | Uint8Array): void {
+    this.#socket.send(typeof frame === 'string' || frame instanceof Uint8Array ? frame : JSON.stringify(frame));
+  }
+
   /** Whispers to the channel's other connections; resolves once the server relayed it, or throws its refusal. */
   async whisper(channel: string, event: string, payload?: unknown): Promise<void> {
     await this.#call({ type: 'whisper', channel, event, payload }, `the ack of whisper ${event} on ${channel}`);

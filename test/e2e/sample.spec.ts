@@ -3,13 +3,18 @@ import type { INestApplication } from '@nestjs/common';
 import { Parser } from '@asyncapi/parser';
 import { isError } from '../support/asyncapi.js';
 import { JwtService } from '@nestjs/jwt';
+import { RealtimeTesting, type RealtimeTestClient } from 'nestjs-realtime/testing';
 import { createSampleApp } from '../../sample/app.js';
-import { TestClient, announces, ofType } from '../support/test-client.js';
+import { TestClient } from '../support/test-client.js';
 
+/**
+ * The sample as its users meet it: its HTTP routes over fetch, its realtime endpoint through the testing kit over a
+ * real socket, each client with a token from GET /api/token (the built-in jwtAuth verifies it).
+ */
 describe('sample app', () => {
   let app: INestApplication;
   let url: string;
-  const open: TestClient[] = [];
+  let rt: RealtimeTesting;
 
   async function token(user: string): Promise<string> {
     const response = await fetch(`${url}/api/token?user=${encodeURIComponent(user)}`);
@@ -17,10 +22,8 @@ describe('sample app', () => {
     return ((await response.json()) as { token: string }).token;
   }
 
-  async function connect(user: string): Promise<TestClient> {
-    const client = await TestClient.connect(url, { token: await token(user) });
-    open.push(client);
-    return client;
+  async function connect(user: string): Promise<RealtimeTestClient> {
+    return rt.connect({ token: await token(user) });
   }
 
   async function post(path: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -36,10 +39,11 @@ describe('sample app', () => {
     app = await createSampleApp({ logger: false });
     await app.listen(0, '127.0.0.1');
     url = await app.getUrl();
+    rt = await RealtimeTesting.create(app, { transport: 'socket' });
   });
 
   afterAll(async () => {
-    await Promise.all(open.map((client) => client.close()));
+    await rt.close();
     await app.close();
   });
 
@@ -73,7 +77,7 @@ describe('sample app', () => {
   describe('GET /api/token', () => {
     it('issues a signed token that the WebSocket endpoint accepts', async () => {
       const client = await connect('alice');
-      expect(client.welcome.payload).toMatchObject({ userId: 'alice' });
+      expect(client.userId).toBe('alice');
     });
 
     it.each(['', 'has space', 'x'.repeat(33), 'semi;colon'])('answers 400 to the name %j', async (name) => {
@@ -84,17 +88,17 @@ describe('sample app', () => {
 
   describe('WebSocket /realtime', () => {
     it('refuses a missing, forged or expired token with 401', async () => {
-      expect((await TestClient.refusal(url)).status).toBe(401);
+      const refused = { code: 'HANDSHAKE_REFUSED', status: 401 };
+      await expect(rt.connect()).rejects.toMatchObject(refused);
       const forged = await new JwtService({ secret: 'not-the-secret' }).signAsync({ sub: 'alice' });
-      expect((await TestClient.refusal(url, { token: forged })).status).toBe(401);
+      await expect(rt.connect({ token: forged })).rejects.toMatchObject(refused);
       const expired = await app.get(JwtService).signAsync({ sub: 'alice' }, { expiresIn: -10 });
-      expect((await TestClient.refusal(url, { token: expired })).status).toBe(401);
+      await expect(rt.connect({ token: expired })).rejects.toMatchObject(refused);
     });
 
     it('accepts the token in an Authorization: Bearer header', async () => {
-      const client = await TestClient.connect(url, { headers: { Authorization: `Bearer ${await token('bob')}` } });
-      open.push(client);
-      expect(client.welcome.payload).toMatchObject({ userId: 'bob' });
+      const client = await rt.connect({ headers: { Authorization: `Bearer ${await token('bob')}` } });
+      expect(client.userId).toBe('bob');
     });
   });
 
@@ -105,17 +109,20 @@ describe('sample app', () => {
       const outsider = await connect('carol');
       await alice.subscribe('room:lobby');
       await bob.subscribe('room:lobby');
-      const ack = await alice.request({
+      // A sender in the frame is ignored: the server sets it from the connection.
+      alice.sendRaw({
         type: 'chat:group',
+        id: 'a1',
         channel: 'room:lobby',
         payload: { text: 'hello room' },
-        sender: 'mallory',
+        sender: 'm',
       });
-      const received = await bob.nextOfType('chat:group');
-      expect(received).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hello room' } });
+      const ack = await alice.expectMessage('ack', (payload: { id: string }) => payload.id !== undefined);
+      const received = await bob.expectMessage('chat:group', { text: 'hello room' }, { channel: 'room:lobby' });
+      expect(received.sender).toBe('alice');
       expect(ack.payload).toEqual({ id: received.id, offset: received.offset });
-      await outsider.sync();
-      expect(outsider.pending(ofType('chat:group'))).toEqual([]);
+      await rt.expectBroadcast('room:lobby', 'chat:group', { text: 'hello room' });
+      await outsider.expectNoMessage('chat:group');
     });
 
     it.each([
@@ -126,20 +133,20 @@ describe('sample app', () => {
     ])('answers VALIDATION_FAILED to %s', async (_case, payload) => {
       const alice = await connect('alice');
       await alice.subscribe('room:validation');
-      const reply = await alice.request({ type: 'chat:group', channel: 'room:validation', payload });
-      expect(reply.error?.code).toBe('VALIDATION_FAILED');
+      await expect(alice.request('chat:group', payload, { channel: 'room:validation' })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
     });
 
     it('shows who is online, with their color, and who joins and leaves', async () => {
       const alice = await connect('alice');
       const joined = await alice.subscribe('room:presence');
-      expect(joined.payload).toMatchObject({ members: [{ userId: 'alice', info: { color: expect.any(String) } }] });
+      expect(joined).toMatchObject({ members: [{ userId: 'alice', info: { color: expect.any(String) } }] });
       const bob = await connect('bob');
-      const bobJoined = await bob.subscribe('room:presence');
-      expect((bobJoined.payload as { members: unknown[] }).members).toHaveLength(2);
-      await alice.next(announces('bob'));
+      expect((await bob.subscribe('room:presence')).members).toHaveLength(2);
+      await alice.expectPresence('room:presence', { joins: ['bob'] });
       await bob.close();
-      await alice.next(announces('bob', 'leaves'));
+      await alice.expectPresence('room:presence', { leaves: ['bob'] });
     });
 
     it('relays typing whispers to the other members, and blocks other whispers', async () => {
@@ -147,47 +154,38 @@ describe('sample app', () => {
       const bob = await connect('bob');
       await alice.subscribe('room:typing');
       await bob.subscribe('room:typing');
-      alice.send({ type: 'whisper', channel: 'room:typing', event: 'typing', payload: { typing: true } });
-      expect(await bob.nextOfType('whisper')).toEqual({
-        type: 'whisper',
-        channel: 'room:typing',
-        event: 'typing',
-        sender: 'alice',
-        payload: { typing: true },
-      });
-      const blocked = await alice.request({ type: 'whisper', channel: 'room:typing', event: 'shout' });
-      expect(blocked.error?.code).toBe('FORBIDDEN');
+      await alice.whisper('room:typing', 'typing', { typing: true });
+      const whisper = await bob.expectWhisper('room:typing', 'typing', { typing: true });
+      expect(whisper.sender).toBe('alice');
+      await expect(alice.whisper('room:typing', 'shout')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     });
 
     it('replays the last messages on join, and what a client missed when it comes back', async () => {
       const alice = await connect('alice');
       await alice.subscribe('room:history');
       for (const text of ['one', 'two']) {
-        await alice.request({ type: 'chat:group', channel: 'room:history', payload: { text } });
+        await alice.request('chat:group', { text }, { channel: 'room:history' });
       }
       const bob = await connect('bob');
-      const joined = await bob.subscribe('room:history');
-      const { epoch } = joined.payload as { epoch: string };
-      const replayed = [await bob.nextOfType('chat:group'), await bob.nextOfType('chat:group')];
-      expect(replayed.map((frame) => (frame.payload as { text: string }).text)).toEqual(['one', 'two']);
+      const { epoch } = await bob.subscribe('room:history');
+      const replayed = [
+        await bob.expectMessage('chat:group', { text: 'one' }),
+        await bob.expectMessage('chat:group', { text: 'two' }),
+      ];
       await bob.close();
 
-      await alice.request({ type: 'chat:group', channel: 'room:history', payload: { text: 'three' } });
+      await alice.request('chat:group', { text: 'three' }, { channel: 'room:history' });
       const back = await connect('bob');
-      const recovered = await back.request({
-        type: 'subscribe',
-        channel: 'room:history',
-        since: replayed[1].offset,
-        epoch,
-      });
-      expect(recovered.payload).toMatchObject({ recovered: true, offset: 3 });
-      expect(await back.nextOfType('chat:group')).toMatchObject({ offset: 3, payload: { text: 'three' } });
+      const recovered = await back.subscribe('room:history', { since: replayed[1].offset, epoch });
+      expect(recovered).toMatchObject({ recovered: true, offset: 3 });
+      expect(await back.expectMessage('chat:group')).toMatchObject({ offset: 3, payload: { text: 'three' } });
     });
 
     it('refuses chat:group from a client that did not join', async () => {
       const alice = await connect('alice');
-      const reply = await alice.request({ type: 'chat:group', channel: 'room:other', payload: { text: 'x' } });
-      expect(reply.error?.code).toBe('NOT_SUBSCRIBED');
+      await expect(alice.request('chat:group', { text: 'x' }, { channel: 'room:other' })).rejects.toMatchObject({
+        code: 'NOT_SUBSCRIBED',
+      });
     });
   });
 
@@ -197,12 +195,13 @@ describe('sample app', () => {
       const bob = await connect('bob');
       await alice.subscribe('room:status');
       await bob.subscribe('room:status');
-      const ack = await alice.request({ type: 'presence:status', channel: 'room:status', payload: { status: 'away' } });
-      expect(ack.payload).toBe(true);
-      const update = await bob.next((frame) => frame.type === 'system:presence' && frame.replyTo === undefined);
-      expect(update.payload).toEqual({ userId: 'alice', info: { color: expect.any(String), status: 'away' } });
-      const bad = await alice.request({ type: 'presence:status', channel: 'room:status', payload: { status: 'gone' } });
-      expect(bad.error?.code).toBe('VALIDATION_FAILED');
+      await expect(alice.request('presence:status', { status: 'away' }, { channel: 'room:status' })).resolves.toBe(
+        true,
+      );
+      await bob.expectMessage('system:presence', { userId: 'alice', info: { status: 'away' } });
+      await expect(
+        alice.request('presence:status', { status: 'gone' }, { channel: 'room:status' }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     });
   });
 
@@ -212,30 +211,30 @@ describe('sample app', () => {
       const aliceLaptop = await connect('alice');
       const bobPhone = await connect('bob');
       const bobLaptop = await connect('bob');
-      const ack = await alicePhone.request({ type: 'chat:private', recipient: 'bob', payload: { text: 'psst' } });
-      expect(ack.type).toBe('ack');
+      const { id } = await alicePhone.request<{ id: string }>('chat:private', { text: 'psst' }, { recipient: 'bob' });
       for (const device of [bobPhone, bobLaptop, aliceLaptop]) {
-        expect(await device.nextOfType('chat:private')).toMatchObject({
-          id: (ack.payload as { id: string }).id,
+        expect(await device.expectMessage('chat:private', { text: 'psst' })).toMatchObject({
+          id,
           sender: 'alice',
           recipient: 'bob',
-          payload: { text: 'psst' },
         });
       }
-      await alicePhone.sync();
-      expect(alicePhone.pending(ofType('chat:private'))).toEqual([]);
+      await alicePhone.expectNoMessage('chat:private');
     });
 
     it('answers RECIPIENT_OFFLINE for a user with no connection', async () => {
       const alice = await connect('alice');
-      const reply = await alice.request({ type: 'chat:private', recipient: 'nobody', payload: { text: 'hello?' } });
-      expect(reply.error?.code).toBe('RECIPIENT_OFFLINE');
+      await expect(alice.request('chat:private', { text: 'hello?' }, { recipient: 'nobody' })).rejects.toMatchObject({
+        code: 'RECIPIENT_OFFLINE',
+      });
     });
 
     it('answers VALIDATION_FAILED without a valid recipient', async () => {
       const alice = await connect('alice');
-      const reply = await alice.request({ type: 'chat:private', payload: { text: 'to whom?' } });
-      expect(reply.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'recipient' } });
+      await expect(alice.request('chat:private', { text: 'to whom?' })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { field: 'recipient' },
+      });
     });
   });
 
@@ -246,8 +245,8 @@ describe('sample app', () => {
       const { status, json } = await post('/api/notify', { user: 'dana', title: 'Hi', body: 'There' });
       expect(status).toBe(202);
       for (const device of [one, two]) {
-        const notification = await device.nextOfType('notification');
-        expect(notification).toMatchObject({ payload: { title: 'Hi', body: 'There' }, sender: null });
+        const notification = await device.expectMessage('notification', { title: 'Hi', body: 'There' });
+        expect(notification.sender).toBeNull();
         expect(json).toEqual({ id: notification.id, online: true });
       }
     });
@@ -257,20 +256,17 @@ describe('sample app', () => {
       const two = await connect('frank');
       expect((await post('/api/alert', { title: 'Heads up', body: 'Deploying' })).status).toBe(202);
       for (const client of [one, two]) {
-        expect((await client.nextOfType('alert')).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
+        expect((await client.expectMessage('alert')).payload).toEqual({ title: 'Heads up', body: 'Deploying' });
       }
     });
 
     it('POST /api/events/:name takes every event name the wire protocol accepts', async () => {
       const listener = await connect('gina');
       for (const name of ['deploy:eu-1/v2.3', 'a', 'x'.repeat(58), 'under_score.and-dash']) {
-        expect((await listener.subscribe(`events:${name}`)).type).toBe('subscribed');
+        await listener.subscribe(`events:${name}`);
         const { status } = await post(`/api/events/${encodeURIComponent(name)}`, { name });
         expect(status).toBe(202);
-        expect(await listener.nextOfType(`event:${name}`)).toMatchObject({
-          channel: `events:${name}`,
-          payload: { name },
-        });
+        await listener.expectMessage(`event:${name}`, { name }, { channel: `events:${name}` });
       }
       for (const bad of ['x'.repeat(59), 'with space', 'no@at']) {
         expect((await post(`/api/events/${encodeURIComponent(bad)}`, {})).status).toBe(400);
@@ -285,13 +281,11 @@ describe('sample app', () => {
 
     it('POST /api/events/:name publishes event:<name> to events:<name>', async () => {
       const listener = await connect('gina');
-      expect((await listener.subscribe('events:deploys')).type).toBe('subscribed');
+      await listener.subscribe('events:deploys');
       const { status } = await post('/api/events/deploys', { version: '1.2.3', tags: ['a'] });
       expect(status).toBe(202);
-      expect(await listener.nextOfType('event:deploys')).toMatchObject({
-        channel: 'events:deploys',
-        payload: { version: '1.2.3', tags: ['a'] },
-      });
+      await listener.expectMessage('event:deploys', { version: '1.2.3', tags: ['a'] }, { channel: 'events:deploys' });
+      await rt.expectBroadcast('events:deploys', 'event:deploys', { version: '1.2.3' });
     });
 
     it.each([
