@@ -4,7 +4,8 @@
  * for a handshake answered without an upgrade.
  */
 export class RealtimeTestError extends Error {
-  override readonly name = 'RealtimeTestError';
+  /** `RealtimeTestError [CODE]`: a failing test's output shows the code before the server's message. */
+  override readonly name: string;
 
   constructor(
     readonly code: string,
@@ -13,6 +14,7 @@ export class RealtimeTestError extends Error {
     /** A refused handshake: its HTTP status. */
     readonly status?: number,
   ) {
-    super(`${code}: ${message}`);
+    super(message);
+    this.name = `RealtimeTestError [${code}]`;
   }
 }
