@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { BATCH_TYPE, Channel, RealtimeModule, RealtimeService } from 'nestjs-realtime';
-import { type TestApp, startApp } from '../support/create-app.js';
+import { RealtimeTesting } from 'nestjs-realtime/testing';
 import { tokenIsUserId } from '../support/fixtures.js';
-import { TestClient } from '../support/test-client.js';
+import { TRANSPORTS, kitAroundSuite } from '../support/kit.js';
 
 @Channel('room:{id}')
 class RoomChannel {}
@@ -11,31 +12,22 @@ class RoomChannel {}
 @Module({ imports: [RealtimeModule.forRoot({ authenticate: tokenIsUserId })], providers: [RoomChannel] })
 class BatchingModule {}
 
-describe('publishBatched', () => {
-  let server: TestApp;
-  let realtime: RealtimeService;
-
-  beforeAll(async () => {
-    server = await startApp(BatchingModule);
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-  });
+describe.each(TRANSPORTS)('publishBatched, %s', (transport) => {
+  const kit = kitAroundSuite(BatchingModule, transport);
+  const realtime = () => kit.rt.app.get(RealtimeService);
 
   it('delivers a burst as one batch frame to the subscribers', async () => {
-    const alice = await TestClient.connect(server.url, { token: 'alice' });
+    const alice = await kit.rt.connect({ userId: 'alice' });
     await alice.subscribe('room:1');
     for (const emoji of ['👍', '🎉', '❤️']) {
-      realtime.publishBatched(
+      realtime().publishBatched(
         'room:1',
         'reactions',
         { type: 'reaction', payload: emoji },
         { windowMs: 20, name: 'reactions' },
       );
     }
-    const batch = await alice.nextOfType(BATCH_TYPE);
+    const batch = await alice.expectMessage(BATCH_TYPE);
     expect(batch).toMatchObject({
       channel: 'room:1',
       sender: null,
@@ -48,35 +40,34 @@ describe('publishBatched', () => {
         ],
       },
     });
-    await alice.sync();
-    expect(alice.pending((frame) => frame.type === 'reaction' || frame.type === BATCH_TYPE)).toEqual([]);
-    await alice.close();
+    await alice.expectNoMessage('reaction');
+    await alice.expectNoMessage(BATCH_TYPE);
   });
 
   it('refuses bad arguments at once, naming them', () => {
     const message = { type: 'reaction' };
-    expect(() => realtime.publishBatched('bad channel', 'k', message, { windowMs: 10 })).toThrow(
-      'Invalid channel name',
-    );
-    expect(() => realtime.publishBatched('room:1', '', message, { windowMs: 10 })).toThrow('Invalid key ""');
-    expect(() => realtime.publishBatched('room:1', 'k', { type: '' }, { windowMs: 10 })).toThrow('message type ""');
-    expect(() => realtime.publishBatched('room:1', 'k', message, { windowMs: 0 })).toThrow('Invalid batch windowMs 0');
-    expect(() => realtime.publishBatched('room:1', 'k', message, { windowMs: 10, name: 'a b' })).toThrow(
+    const service = realtime();
+    expect(() => service.publishBatched('bad channel', 'k', message, { windowMs: 10 })).toThrow('Invalid channel name');
+    expect(() => service.publishBatched('room:1', '', message, { windowMs: 10 })).toThrow('Invalid key ""');
+    expect(() => service.publishBatched('room:1', 'k', { type: '' }, { windowMs: 10 })).toThrow('message type ""');
+    expect(() => service.publishBatched('room:1', 'k', message, { windowMs: 0 })).toThrow('Invalid batch windowMs 0');
+    expect(() => service.publishBatched('room:1', 'k', message, { windowMs: 10, name: 'a b' })).toThrow(
       'Invalid batch name "a b"',
     );
     expect(() =>
-      realtime.publishBatched('room:1', 'k', message, { windowMs: 10, coalesce: 'first' as 'latest' }),
+      service.publishBatched('room:1', 'k', message, { windowMs: 10, coalesce: 'first' as 'latest' }),
     ).toThrow('Invalid batch coalesce "first"');
-    expect(realtime.cancelBatch('room:1', 'k')).toBe(false);
+    expect(service.cancelBatch('room:1', 'k')).toBe(false);
   });
 
   it('sends pending batches before connections close at shutdown', async () => {
-    const app = await startApp(BatchingModule);
-    const bob = await TestClient.connect(app.url, { token: 'bob' });
+    const moduleRef = await Test.createTestingModule({ imports: [BatchingModule] }).compile();
+    const rt = await RealtimeTesting.create(moduleRef, { transport });
+    const bob = await rt.connect({ userId: 'bob' });
     await bob.subscribe('room:2');
-    app.app.get(RealtimeService).publishBatched('room:2', 'k', { type: 'tick' }, { windowMs: 60_000 });
-    await app.app.close();
+    rt.app.get(RealtimeService).publishBatched('room:2', 'k', { type: 'tick' }, { windowMs: 60_000 });
+    await rt.app.close();
     expect((await bob.closed).code).toBe(1001);
-    expect(bob.pending((frame) => frame.type === BATCH_TYPE)).toHaveLength(1);
+    expect(bob.received.filter((frame) => frame.type === BATCH_TYPE)).toHaveLength(1);
   });
 });
