@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Module, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module, UseInterceptors } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import {
   Channel,
@@ -17,8 +18,9 @@ import {
 import { MessageRepository } from '../examples/message.repository.js';
 import { PersistMessagesInterceptor } from '../examples/persist-messages.interceptor.js';
 import { Public, RequireUserGuard } from '../examples/require-user.guard.js';
-import { type TestApp, startApp } from '../support/create-app.js';
-import { TestClient } from '../support/test-client.js';
+import { RealtimeTesting, type RealtimeTestClient } from 'nestjs-realtime/testing';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { TRANSPORTS } from '../support/kit.js';
 
 /** Signed-in users bring a token; visitors bring none and are accepted anonymously. */
 function usersAndVisitors(request: IncomingMessage): RealtimeIdentity {
@@ -83,63 +85,72 @@ class StatusController {
 })
 class HooksModule {}
 
-describe('hooks as guards and interceptors', () => {
-  let server: TestApp;
-  let user: TestClient;
-  let visitor: TestClient;
+describe.each(TRANSPORTS)('hooks as guards and interceptors, %s', (transport) => {
+  const logger = new CaptureLogger();
+  let app: INestApplication;
+  let rt: RealtimeTesting;
+  let user: RealtimeTestClient;
+  let visitor: RealtimeTestClient;
 
   beforeAll(async () => {
-    server = await startApp(HooksModule, 'express', (app) => {
-      app.useGlobalInterceptors(new RealtimeLoggingInterceptor());
-    });
-    user = await TestClient.connect(server.url, { token: 'alice' });
-    visitor = await TestClient.connect(server.url);
+    const moduleRef = await Test.createTestingModule({ imports: [HooksModule] })
+      .setLogger(logger)
+      .compile();
+    app = moduleRef.createNestApplication();
+    app.useGlobalInterceptors(new RealtimeLoggingInterceptor());
+    // Listening for the HTTP route's test; realtime clients use the kit's transport.
+    await app.listen(0, '127.0.0.1');
+    rt = await RealtimeTesting.create(app, { transport });
+    // The app's own authenticator runs: a token is the user id, no token a visitor.
+    user = await rt.connect({ token: 'alice' });
+    visitor = await rt.connect();
     await Promise.all([user.subscribe('room:1'), visitor.subscribe('room:1'), visitor.subscribe('lobby:1')]);
   });
 
   afterAll(async () => {
-    await Promise.all([user.close(), visitor.close()]);
-    await server.app.close();
+    await rt.close();
+    await app.close();
   });
 
   describe('a global auth guard with a @Public() escape', () => {
     it('accepts visitors as anonymous connections', () => {
-      expect(visitor.welcome.payload).toMatchObject({ userId: null });
+      expect(visitor.userId).toBeNull();
     });
 
     it('refuses anonymous connections with UNAUTHORIZED', async () => {
-      const refused = await visitor.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'hi' } });
-      expect(refused.error).toEqual({ code: ErrorCode.UNAUTHORIZED, message: 'Sign in first' });
+      await expect(visitor.request('chat:group', { text: 'hi' }, { channel: 'room:1' })).rejects.toMatchObject({
+        code: ErrorCode.UNAUTHORIZED,
+        message: 'Sign in first',
+      });
     });
 
     it('lets signed-in users through', async () => {
-      expect((await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'hi' } })).payload).toBe(
-        'sent',
-      );
+      await expect(user.request('chat:group', { text: 'hi' }, { channel: 'room:1' })).resolves.toBe('sent');
     });
 
     it('applies to joins too: a class without @Public() refuses visitors', async () => {
-      expect((await visitor.subscribe('staff:1')).error?.code).toBe(ErrorCode.UNAUTHORIZED);
-      expect((await user.subscribe('staff:1')).type).toBe('subscribed');
+      await expect(visitor.subscribe('staff:1')).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+      await expect(user.subscribe('staff:1')).resolves.toBeDefined();
     });
 
     it('lets anyone use a @Public() handler, join check or class', async () => {
-      expect((await visitor.request({ type: 'room:info', channel: 'room:1' })).payload).toBe('open to visitors');
-      expect((await visitor.request({ type: 'lobby:hello', channel: 'lobby:1' })).payload).toBe('hello');
+      await expect(visitor.request('room:info', undefined, { channel: 'room:1' })).resolves.toBe('open to visitors');
+      await expect(visitor.request('lobby:hello', undefined, { channel: 'lobby:1' })).resolves.toBe('hello');
     });
 
     it('leaves HTTP routes alone', async () => {
-      expect(await (await fetch(`${server.url}/api/status`)).json()).toEqual({ ok: true });
+      expect(await (await fetch(`${await app.getUrl()}/api/status`)).json()).toEqual({ ok: true });
     });
   });
 
   describe('a persistence interceptor (an after-message hook)', () => {
     it('keeps what a handler handled, and not what failed', async () => {
-      const repository = server.app.get(MessageRepository);
+      const repository = app.get(MessageRepository);
       repository.saved.length = 0;
-      await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'keep me' } });
-      const failed = await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'fail' } });
-      expect(failed.error?.code).toBe(ErrorCode.INTERNAL);
+      await user.request('chat:group', { text: 'keep me' }, { channel: 'room:1' });
+      await expect(user.request('chat:group', { text: 'fail' }, { channel: 'room:1' })).rejects.toMatchObject({
+        code: ErrorCode.INTERNAL,
+      });
       expect(repository.saved).toEqual([
         { type: 'chat:group', channel: 'room:1', sender: 'alice', payload: { text: 'keep me' } },
       ]);
@@ -148,9 +159,9 @@ describe('hooks as guards and interceptors', () => {
 
   describe('RealtimeLoggingInterceptor', () => {
     it('logs each handled message at debug level with the connection id, and failures with their reason', async () => {
-      await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'logged' } });
-      await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'fail' } });
-      const lines = server.logger.entries.filter((entry) => entry.message.startsWith(`[${user.connectionId}]`));
+      await user.request('chat:group', { text: 'logged' }, { channel: 'room:1' });
+      await user.request('chat:group', { text: 'fail' }, { channel: 'room:1' }).catch(() => undefined);
+      const lines = logger.entries.filter((entry) => entry.message.startsWith(`[${user.connectionId}]`));
       expect(lines.map((entry) => entry.level)).not.toContain('log');
       expect(lines.some((entry) => /chat:group in room:1 handled in \d+\.\d ms$/.test(entry.message))).toBe(true);
       expect(
@@ -161,10 +172,10 @@ describe('hooks as guards and interceptors', () => {
 
   describe('RealtimeMetricsInterceptor', () => {
     it('counts handled and failed messages per type in stats()', async () => {
-      const realtime = server.app.get(RealtimeService);
+      const realtime = app.get(RealtimeService);
       const before = realtime.stats().handlers['chat:group'] ?? { handled: 0, failed: 0, totalMs: 0 };
-      await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'counted' } });
-      await user.request({ type: 'chat:group', channel: 'room:1', payload: { text: 'fail' } });
+      await user.request('chat:group', { text: 'counted' }, { channel: 'room:1' });
+      await user.request('chat:group', { text: 'fail' }, { channel: 'room:1' }).catch(() => undefined);
       const after = realtime.stats().handlers['chat:group'];
       expect(after.handled - before.handled).toBe(2);
       expect(after.failed - before.failed).toBe(1);
