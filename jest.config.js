@@ -12,4 +12,5 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testTimeout: 20000,
+  setupFiles: ['<rootDir>/test/quickstart/test-env.ts'],
 };

@@ -13,7 +13,7 @@ const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
 
 describe('README', () => {
-  it.each(['room.channel.ts', 'app.module.ts', 'client.ts', 'sdk-client.ts'])(
+  it.each(['room.channel.ts', 'app.module.ts', 'client.ts', 'sdk-client.ts', 'room.channel.spec.ts'])(
     'shows test/quickstart/%s verbatim',
     (file) => {
       const source = readFileSync(new URL(`test/quickstart/${file}`, root), 'utf8').trimEnd();
