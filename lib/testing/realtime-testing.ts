@@ -50,6 +50,8 @@ export interface TestConnectOptions {
   readonly query?: Readonly<Record<string, string>>;
   /** In process: the client's address as the server sees it. Default `127.0.0.1`. */
   readonly address?: string;
+  /** `false`: the client does not answer the server's heartbeat pings (a peer that died without closing). */
+  readonly autoPong?: boolean;
 }
 
 type Target = INestApplicationContext & { createNestApplication?: () => INestApplication };
@@ -143,15 +145,20 @@ export class RealtimeTesting {
     const protocols =
       options.token === undefined ? [SUBPROTOCOL] : [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`];
     const query = new URLSearchParams(options.query).toString();
+    const autoPong = options.autoPong ?? true;
     const path = `${this.#options.path}${query === '' ? '' : `?${query}`}`;
     let socket: WebSocket;
     if (this.transport === 'in-process') {
       const pair = MemorySocket.pair(options.address ?? '127.0.0.1');
-      socket = new WebSocket(`ws://realtime.test${path}`, protocols, { headers, createConnection: () => pair.client });
+      socket = new WebSocket(`ws://realtime.test${path}`, protocols, {
+        headers,
+        autoPong,
+        createConnection: () => pair.client,
+      });
       this.app.get(RealtimeEndpoint, { strict: false }).injectConnection(pair.server);
     } else {
       const address = this.app.get(RealtimeService, { strict: false }).getAddress()!;
-      socket = new WebSocket(`ws://127.0.0.1:${address.port}${path}`, protocols, { headers });
+      socket = new WebSocket(`ws://127.0.0.1:${address.port}${path}`, protocols, { headers, autoPong });
     }
     const client = new RealtimeTestClient(socket, this.timeoutMs);
     this.#clients.add(client);

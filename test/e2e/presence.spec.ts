@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import {
   Channel,
@@ -11,9 +11,9 @@ import {
   RealtimeService,
   getHandshakeToken,
 } from 'nestjs-realtime';
-import { type TestApp, startApp } from '../support/create-app.js';
+import type { PresenceDiffPayload } from 'nestjs-realtime/testing';
 import { EventLog } from '../support/event-log.js';
-import { type Frame, type PresenceDiff, TestClient, announces, isPresenceDiff } from '../support/test-client.js';
+import { TRANSPORTS, kitAroundSuite } from '../support/kit.js';
 
 /** The token is the user id; the user's public info is its name in capitals. `huge` brings info too large. */
 function withInfo(request: IncomingMessage): RealtimeIdentity | null {
@@ -73,33 +73,17 @@ class Departures implements OnRealtimeDisconnect {
 })
 class PresenceModule {}
 
-type Diff = PresenceDiff;
-const isDiff = isPresenceDiff;
-const diffOf = (frame: Frame) => frame.payload as Diff;
+/** A presence diff announcing that `userId` joined (or, with `leaves`, left). */
+const announces =
+  (userId: string, list: 'joins' | 'leaves' = 'joins') =>
+  (diff: PresenceDiffPayload) =>
+    (diff[list] ?? []).some((member) => member.userId === userId);
 
-describe('presence channels', () => {
-  let server: TestApp;
-  let realtime: RealtimeService;
-  const open: TestClient[] = [];
-
-  async function connect(user: string, options: Parameters<typeof TestClient.connect>[1] = {}) {
-    const client = await TestClient.connect(server.url, { token: user, ...options });
-    open.push(client);
-    return client;
-  }
-
-  beforeAll(async () => {
-    server = await startApp(PresenceModule);
-    realtime = server.app.get(RealtimeService);
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((client) => client.close()));
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-  });
+describe.each(TRANSPORTS)('presence channels, %s', (transport) => {
+  const kit = kitAroundSuite(PresenceModule, transport);
+  const realtime = () => kit.rt.app.get(RealtimeService);
+  // The authenticator runs: the token is the user id, and the user's info comes from it.
+  const connect = (user: string, autoPong?: boolean) => kit.rt.connect({ token: user, autoPong });
 
   it('lists the current members, the subscriber included, in the subscribed reply', async () => {
     const alice = await connect('alice');
@@ -107,18 +91,13 @@ describe('presence channels', () => {
     const bob = await connect('bob');
     const reply = await bob.subscribe('room:list');
     expect(reply).toEqual({
-      type: 'subscribed',
-      channel: 'room:list',
-      replyTo: expect.anything(),
-      payload: {
-        members: expect.arrayContaining([
-          { userId: 'alice', info: { name: 'ALICE' } },
-          { userId: 'bob', info: { name: 'BOB' } },
-        ]),
-        memberCount: 2,
-      },
+      members: expect.arrayContaining([
+        { userId: 'alice', info: { name: 'ALICE' } },
+        { userId: 'bob', info: { name: 'BOB' } },
+      ]),
+      memberCount: 2,
     });
-    expect((reply.payload as { members: unknown[] }).members).toHaveLength(2);
+    expect(reply.members).toHaveLength(2);
   });
 
   it('tells the members who joined in a system:presence_diff, with the member count', async () => {
@@ -127,7 +106,7 @@ describe('presence channels', () => {
     const bob = await connect('bob');
     await bob.subscribe('room:join');
     // Alice's own join may share the diff: joins within one window go out together.
-    expect(await alice.next(announces('bob'))).toEqual({
+    expect(await alice.expectMessage('system:presence_diff', announces('bob'))).toEqual({
       type: 'system:presence_diff',
       channel: 'room:join',
       timestamp: expect.any(Number),
@@ -141,18 +120,10 @@ describe('presence channels', () => {
     const users = Array.from({ length: 20 }, (_, index) => `burst${index}`);
     const clients = await Promise.all(users.map((user) => connect(user)));
     await Promise.all(clients.map((client) => client.subscribe('burst:1')));
-    const announced = new Set<string>();
-    let diffs = 0;
-    while (!users.every((user) => announced.has(user))) {
-      const diff = diffOf(await watcher.next(isDiff));
-      diffs++;
-      for (const member of (diff.joins ?? []).filter(({ userId }) => userId !== 'watcher')) {
-        expect(announced.has(member.userId)).toBe(false);
-        announced.add(member.userId);
-      }
-    }
-    expect([...announced].sort()).toEqual([...users].sort());
-    expect(diffs).toBeLessThan(users.length);
+    const diffs = await watcher.expectPresence('burst:1', { joins: users });
+    const announced = diffs.flatMap((diff) => (diff.joins ?? []).map((member) => member.userId));
+    expect(announced.filter((user) => user !== 'watcher').sort()).toEqual([...users].sort());
+    expect(diffs.length).toBeLessThan(users.length);
   });
 
   it('counts a user with several devices as one member, joining at the first and leaving at the last', async () => {
@@ -164,27 +135,25 @@ describe('presence channels', () => {
     await phone.subscribe('room:devices');
     const onLaptop = await laptop.subscribe('room:devices');
     await tablet.subscribe('room:devices');
-    expect(onLaptop.payload).toEqual({
+    expect(onLaptop).toEqual({
       members: expect.arrayContaining([{ userId: 'dana', info: { name: 'DANA' } }]),
       memberCount: 2,
     });
-    expect((onLaptop.payload as { members: unknown[] }).members).toHaveLength(2);
+    expect(onLaptop.members).toHaveLength(2);
 
-    await watcher.next(announces('dana'));
-    expect((await phone.request({ type: 'unsubscribe', channel: 'room:devices' })).type).toBe('ack');
+    await watcher.expectPresence('room:devices', { joins: ['dana'] });
+    await phone.unsubscribe('room:devices');
+    const laptopId = laptop.connectionId;
     await laptop.close();
-    await Departures.log.waitFor((client) => client.id === laptop.connectionId);
-    expect(await realtime.getPresence('room:devices')).toHaveLength(2);
+    await Departures.log.waitFor((client) => client.id === laptopId);
+    expect(await realtime().getPresence('room:devices')).toHaveLength(2);
 
     await tablet.close();
-    expect(diffOf(await watcher.next(announces('dana', 'leaves')))).toEqual({
-      joins: [],
-      leaves: [{ userId: 'dana', info: { name: 'DANA' } }],
-      count: 1,
-    });
+    const leave = await watcher.expectMessage('system:presence_diff', announces('dana', 'leaves'));
+    expect(leave.payload).toEqual({ joins: [], leaves: [{ userId: 'dana', info: { name: 'DANA' } }], count: 1 });
     // Every diff the watcher got names dana once in all: the join, then this leave.
-    expect(watcher.pending(isDiff)).toEqual([]);
-    expect(await realtime.getPresence('room:devices')).toEqual([{ userId: 'walter', info: { name: 'WALTER' } }]);
+    await watcher.expectNoMessage('system:presence_diff');
+    expect(await realtime().getPresence('room:devices')).toEqual([{ userId: 'walter', info: { name: 'WALTER' } }]);
   });
 
   it('announces the leave of a member who unsubscribes', async () => {
@@ -192,39 +161,36 @@ describe('presence channels', () => {
     await alice.subscribe('room:unsub');
     const bob = await connect('bob');
     await bob.subscribe('room:unsub');
-    await alice.next(announces('bob'));
-    await bob.request({ type: 'unsubscribe', channel: 'room:unsub' });
-    expect(diffOf(await alice.next(announces('bob', 'leaves'))).leaves).toEqual([
-      { userId: 'bob', info: { name: 'BOB' } },
-    ]);
+    await alice.expectPresence('room:unsub', { joins: ['bob'] });
+    await bob.unsubscribe('room:unsub');
+    const [diff] = await alice.expectPresence('room:unsub', { leaves: ['bob'] });
+    expect(diff.leaves).toEqual([{ userId: 'bob', info: { name: 'BOB' } }]);
   });
 
   it('announces the leave of a member who stops answering heartbeats', async () => {
     const alice = await connect('alice');
     await alice.subscribe('room:heartbeat');
-    const ghost = await connect('ghost', { autoPong: false });
+    const ghost = await connect('ghost', false);
     await ghost.subscribe('room:heartbeat');
-    await alice.next(announces('ghost'));
-    await alice.next(announces('ghost', 'leaves'));
-    expect((await ghost.closed).code).toBe(4001);
+    await alice.expectPresence('room:heartbeat', { joins: ['ghost'] });
+    await alice.expectPresence('room:heartbeat', { leaves: ['ghost'] });
+    await ghost.expectClosed(4001);
   });
 
   it('sends counts only above maxAnnounced, and lets members page through the list', async () => {
     const [first, second, third] = await Promise.all(['c1', 'c2', 'c3'].map((user) => connect(user)));
     await first.subscribe('crowd:1');
-    expect((await second.subscribe('crowd:1')).payload).toMatchObject({ memberCount: 2 });
-    await first.next(announces('c2'));
+    expect(await second.subscribe('crowd:1')).toMatchObject({ memberCount: 2 });
+    await first.expectPresence('crowd:1', { joins: ['c2'] });
     // A third member: over the limit of two. Its `subscribed` has the count, not the list; the others get counts.
-    expect((await third.subscribe('crowd:1')).payload).toEqual({ memberCount: 3 });
-    expect(diffOf(await first.next((frame) => isDiff(frame) && diffOf(frame).count === 3))).toEqual({ count: 3 });
-    const page = await first.request({ type: 'presence', channel: 'crowd:1', limit: 2 });
-    expect(page.payload).toEqual({ members: [expect.any(Object), expect.any(Object)], count: 3, next: 2 });
-    const rest = await first.request({ type: 'presence', channel: 'crowd:1', since: 2 });
-    expect(rest.payload).toEqual({ members: [expect.any(Object)], count: 3 });
-    const everyone = [
-      ...(page.payload as Diff & { members: { userId: string }[] }).members,
-      ...(rest.payload as { members: { userId: string }[] }).members,
-    ];
+    expect(await third.subscribe('crowd:1')).toEqual({ memberCount: 3 });
+    const counted = await first.expectMessage('system:presence_diff', (diff: PresenceDiffPayload) => diff.count === 3);
+    expect(counted.payload).toEqual({ count: 3 });
+    const page = await first.presence('crowd:1', { limit: 2 });
+    expect(page).toEqual({ members: [expect.any(Object), expect.any(Object)], count: 3, next: 2 });
+    const rest = await first.presence('crowd:1', { since: 2 });
+    expect(rest).toEqual({ members: [expect.any(Object)], count: 3 });
+    const everyone = [...page.members, ...rest.members];
     expect(everyone.map((member) => member.userId).sort()).toEqual(['c1', 'c2', 'c3']);
   });
 
@@ -233,82 +199,81 @@ describe('presence channels', () => {
     const bob = await connect('bob');
     await alice.subscribe('room:query');
     await bob.subscribe('room:query');
-    const answer = await alice.request({ type: 'presence', channel: 'room:query', id: 'q1' });
+    const answer = await alice.presence('room:query');
     expect(answer).toEqual({
-      type: 'system:presence',
-      channel: 'room:query',
-      replyTo: 'q1',
-      payload: { members: expect.arrayContaining([{ userId: 'alice', info: { name: 'ALICE' } }]), count: 2 },
+      members: expect.arrayContaining([{ userId: 'alice', info: { name: 'ALICE' } }]),
+      count: 2,
     });
-    expect((answer.payload as { members: unknown[] }).members).toHaveLength(2);
-    expect(await realtime.getPresence('room:query')).toEqual((answer.payload as { members: unknown[] }).members);
+    expect(answer.members).toHaveLength(2);
+    expect(await realtime().getPresence('room:query')).toEqual(answer.members);
 
     const outsider = await connect('carol');
-    const refused = await outsider.request({ type: 'presence', channel: 'room:query' });
-    expect(refused.error?.code).toBe(ErrorCode.NOT_SUBSCRIBED);
+    await expect(outsider.presence('room:query')).rejects.toMatchObject({ code: ErrorCode.NOT_SUBSCRIBED });
   });
 
   it('refuses presence on a channel without it', async () => {
     const alice = await connect('alice');
-    const reply = await alice.subscribe('news:sports');
-    expect(reply).toEqual({ type: 'subscribed', channel: 'news:sports', replyTo: expect.anything() });
-    const refused = await alice.request({ type: 'presence', channel: 'news:sports' });
-    expect(refused.error).toEqual({
+    expect(await alice.subscribe('news:sports')).toEqual({});
+    await expect(alice.presence('news:sports')).rejects.toMatchObject({
       code: ErrorCode.FORBIDDEN,
       message: 'Channel "news:sports" does not offer presence',
     });
-    await expect(realtime.getPresence('news:sports')).rejects.toThrow('Channel "news:sports" has no presence');
-    const missing = await alice.request({ type: 'presence' });
-    expect(missing.error?.code).toBe(ErrorCode.BAD_REQUEST);
+    await expect(realtime().getPresence('news:sports')).rejects.toThrow('Channel "news:sports" has no presence');
+    alice.sendRaw({ type: 'presence', id: 'no-channel' });
+    expect(await alice.expectMessage('error')).toMatchObject({
+      replyTo: 'no-channel',
+      error: { code: ErrorCode.BAD_REQUEST },
+    });
   });
 
   it('takes member info from canJoin when it returns an object', async () => {
     const alice = await connect('alice');
-    const reply = await alice.subscribe('table:1');
-    expect(reply.payload).toEqual({ members: [{ userId: 'alice', info: { seat: 'seat-of-alice' } }], memberCount: 1 });
+    expect(await alice.subscribe('table:1')).toEqual({
+      members: [{ userId: 'alice', info: { seat: 'seat-of-alice' } }],
+      memberCount: 1,
+    });
   });
 
   it('refuses a join whose member info is too large, and keeps the channel as it was', async () => {
     const alice = await connect('alice');
     await alice.subscribe('table:2');
     const crowd = await connect('crowd');
-    const refused = await crowd.subscribe('table:2');
-    expect(refused.error?.code).toBe(ErrorCode.INTERNAL);
-    expect(server.logger.find('error', 'TableChannel.canJoin returned bad member info for user "crowd"')).toBeDefined();
-    expect(crowd.pending()).toEqual([]);
-    expect(await realtime.getPresence('table:2')).toEqual([{ userId: 'alice', info: { seat: 'seat-of-alice' } }]);
+    await expect(crowd.subscribe('table:2')).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+    expect(kit.logger.find('error', 'TableChannel.canJoin returned bad member info for user "crowd"')).toBeDefined();
+    await crowd.expectNoMessage();
+    expect(await realtime().getPresence('table:2')).toEqual([{ userId: 'alice', info: { seat: 'seat-of-alice' } }]);
     // The connection itself is fine: its identity's info is small enough for other channels.
-    expect((await crowd.subscribe('room:elsewhere')).type).toBe('subscribed');
+    await expect(crowd.subscribe('room:elsewhere')).resolves.toBeDefined();
   });
 
   it('refuses the handshake when the authenticator returns info that is too large', async () => {
-    expect((await TestClient.refusal(server.url, { token: 'huge' })).status).toBe(401);
-    expect(server.logger.find('error', 'bad "info" for user "huge"')).toBeDefined();
+    await expect(connect('huge')).rejects.toMatchObject({ code: 'HANDSHAKE_REFUSED', status: 401 });
+    expect(kit.logger.find('error', 'bad "info" for user "huge"')).toBeDefined();
   });
 
   it('lets server code subscribe a connection to a presence channel, as a member', async () => {
     const alice = await connect('alice');
     await alice.subscribe('room:server');
     const bob = await connect('bob');
-    expect(await realtime.subscribe(bob.connectionId, 'room:server')).toBe(true);
-    expect((await bob.nextOfType('subscribed')).payload).toEqual({
+    expect(await realtime().subscribe(bob.connectionId, 'room:server')).toBe(true);
+    expect((await bob.expectMessage('subscribed', undefined, { channel: 'room:server' })).payload).toEqual({
       members: expect.arrayContaining([{ userId: 'bob', info: { name: 'BOB' } }]),
       memberCount: 2,
     });
-    await alice.next(announces('bob'));
-    expect(await realtime.unsubscribe(bob.connectionId, 'room:server')).toBe(true);
-    await alice.next(announces('bob', 'leaves'));
+    await alice.expectPresence('room:server', { joins: ['bob'] });
+    expect(await realtime().unsubscribe(bob.connectionId, 'room:server')).toBe(true);
+    await alice.expectPresence('room:server', { leaves: ['bob'] });
   });
 
   it('forgets every member once they are gone', async () => {
     const clients = await Promise.all(['p', 'q', 'r'].map((user) => connect(user)));
     await Promise.all(clients.map((client) => client.subscribe('room:empty')));
-    expect(await realtime.getPresence('room:empty')).toHaveLength(3);
+    expect(await realtime().getPresence('room:empty')).toHaveLength(3);
     const ids = clients.map((client) => client.connectionId);
     await Promise.all(clients.map((client) => client.close()));
     // Disconnect hooks run once a connection has left its channels.
     await Promise.all(ids.map((id) => Departures.log.waitFor((client) => client.id === id)));
-    expect(await realtime.getPresence('room:empty')).toEqual([]);
+    expect(await realtime().getPresence('room:empty')).toEqual([]);
   });
 });
 
@@ -318,24 +283,14 @@ class LobbyChannel {}
 @Module({ imports: [RealtimeModule.forRoot()], providers: [LobbyChannel] })
 class AnonymousModule {}
 
-describe('presence with anonymous connections', () => {
-  let server: TestApp;
-
-  beforeAll(async () => {
-    server = await startApp(AnonymousModule);
-  });
-
-  afterAll(async () => {
-    await server.app.close();
-  });
+describe.each(TRANSPORTS)('presence with anonymous connections, %s', (transport) => {
+  const kit = kitAroundSuite(AnonymousModule, transport);
 
   it('lets them see the members without being one', async () => {
-    const first = await TestClient.connect(server.url);
-    const second = await TestClient.connect(server.url);
-    expect((await first.subscribe('lobby:1')).payload).toEqual({ members: [], memberCount: 0 });
-    expect((await second.subscribe('lobby:1')).payload).toEqual({ members: [], memberCount: 0 });
-    await first.sync();
-    expect(first.pending(isDiff)).toEqual([]);
-    await Promise.all([first.close(), second.close()]);
+    const first = await kit.rt.connect();
+    const second = await kit.rt.connect();
+    expect(await first.subscribe('lobby:1')).toEqual({ members: [], memberCount: 0 });
+    expect(await second.subscribe('lobby:1')).toEqual({ members: [], memberCount: 0 });
+    await first.expectNoMessage('system:presence_diff');
   });
 });
