@@ -1,21 +1,9 @@
+import type { RealtimeEnvelope } from '../protocol/envelope.js';
 import { abbreviate } from './payload-matcher.js';
 import { realClearTimeout, realSetTimeout } from './real-timers.js';
 
-/** A frame a test client received, decoded (binary parts as `Uint8Array`). */
-export interface ReceivedFrame<T = unknown> {
-  readonly type: string;
-  readonly id?: string | number;
-  readonly channel?: string;
-  readonly event?: string;
-  readonly sender?: string | null;
-  readonly recipient?: string;
-  readonly timestamp?: number;
-  readonly offset?: number;
-  readonly replyTo?: string | number;
-  readonly error?: { readonly code: string; readonly message: string; readonly details?: unknown };
-  readonly payload?: T;
-  readonly metadata?: Readonly<Record<string, string>>;
-}
+/** A frame a test client received, decoded (binary parts as `Uint8Array`): an envelope of the wire protocol. */
+export type ReceivedFrame<T = unknown> = RealtimeEnvelope<T>;
 
 interface Waiter {
   readonly match: (frame: ReceivedFrame) => boolean;

@@ -28,6 +28,7 @@ import {
   RealtimeService,
 } from 'nestjs-realtime';
 import { RealtimeTestError, RealtimeTesting, type RealtimeTransport } from 'nestjs-realtime/testing';
+import { waitUntil } from '../support/wait-until.js';
 
 class NoteDto {
   @IsString()
@@ -266,5 +267,35 @@ describe.each(TRANSPORTS)('the testing kit, %s', (transport) => {
     await rt.app.get(RealtimeService).disconnect({ userId: 'alice' }, { code: 4001, reason: 'bye' });
     await expect(alice.expectClosed(4001)).resolves.toEqual({ code: 4001, reason: 'bye' });
     await expect(alice.expectMessage('anything')).rejects.toThrow('the connection closed (code 4001, "bye")');
+  });
+});
+
+/** How many resources of each kind keep the process alive. */
+function liveResources(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) {
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Whether `now` holds nothing more, of any kind, than `before` did. */
+function nothingMore(before: Map<string, number>, now: Map<string, number>): boolean {
+  return [...now].every(([kind, count]) => count <= (before.get(kind) ?? 0));
+}
+
+describe.each(TRANSPORTS)('the testing kit, closing on %s', (transport) => {
+  it('leaves nothing open once closed: no socket, server or timer of its own', async () => {
+    const before = liveResources();
+    const moduleRef = await Test.createTestingModule({ imports: [DocsModule] }).compile();
+    const rt = await RealtimeTesting.create(moduleRef, { transport });
+    const alice = await rt.connect({ userId: 'alice' });
+    const bob = await rt.connect({ userId: 'bob' });
+    await alice.subscribe('doc:1');
+    await bob.subscribe('doc:1');
+    await alice.close(); // a client closed by the test, the other by the kit
+    await rt.close();
+    // Closed handles leave at the next turns of the loop: wait for it, then compare.
+    expect(await waitUntil(() => nothingMore(before, liveResources()), 5000)).toBe(true);
   });
 });
