@@ -12,7 +12,14 @@ class FeedChannel {
 }
 
 @Module({
-  imports: [RealtimeModule.forRoot({ path: '/live', tokenExpiryWarningMs: 30_000 })],
+  imports: [
+    RealtimeModule.forRoot({
+      path: '/live',
+      tokenExpiryWarningMs: 30_000,
+      heartbeatIntervalMs: 10_000,
+      heartbeatTimeoutMs: 25_000,
+    }),
+  ],
   providers: [FeedChannel],
 })
 class FeedModule {}
@@ -54,6 +61,18 @@ describe.each(['in-process', 'socket'] as RealtimeTransport[])('the testing kit 
     await alice.expectMessage('system:token_expiring');
     await jest.advanceTimersByTimeAsync(30_000);
     await alice.expectClosed(4007);
+  });
+
+  it('closes a connection that stops answering heartbeats with 4001, and keeps one that answers', async () => {
+    const alive = await rt.connect({ userId: 'alice' });
+    const ghost = await rt.connect({ userId: 'ghost', autoPong: false });
+    for (let sweep = 0; sweep < 3; sweep++) {
+      await jest.advanceTimersByTimeAsync(10_000);
+      // A round trip after each sweep: the server has read the live client's pong before the clock moves on.
+      await alive.expectNoMessage('error');
+    }
+    await ghost.expectClosed(4001);
+    await expect(alive.request('nope')).rejects.toMatchObject({ code: 'UNKNOWN_TYPE' });
   });
 
   it('forgets kept messages once their time to live has passed', async () => {
