@@ -123,6 +123,13 @@ Module({
     compiledOk: await req({ type: 'compiled', id: 'h', payload: { text: 'x', extra: 1 } }),
     compiledBad: await req({ type: 'compiled', id: 'i', payload: { text: 1 } }),
   };
+  // The testing kit on Nest 11, in process: the same pipeline without a socket.
+  const { RealtimeTesting } = require('nestjs-realtime/testing');
+  const kit = await RealtimeTesting.create(app);
+  const tester = await kit.connect({ userId: 'tester' });
+  results.kitEcho = await tester.request('echo', 'in process');
+  results.kitDenied = await tester.request('denied').catch((error) => error.code);
+  await kit.close();
   console.log(
     JSON.stringify(
       { nest: require('@nestjs/core/package.json').version, welcome: frames[0].type, results, errors: errors.length },
@@ -140,6 +147,8 @@ Module({
     results.throttled.join() === 'ack,ack,RATE_LIMITED' &&
     JSON.stringify(results.compiledOk.payload) === '{"text":"x"}' &&
     results.compiledBad.error.code === 'VALIDATION_FAILED' &&
+    results.kitEcho === 'in process' &&
+    results.kitDenied === 'FORBIDDEN' &&
     errors.length === 1;
   ws.close();
   await app.close();
