@@ -33,6 +33,9 @@ export interface NatsHandles {
   readonly headers: typeof TransportModule.headers;
 }
 
+/** How long a shutdown waits for the NATS connection to drain before it closes it. */
+const DRAIN_TIMEOUT_MS = 2000;
+
 /**
  * The one NATS connection that the broker and the stores made by one `natsRealtime()` share, with its JetStream
  * buckets and stream (created when missing). Started by the first component that needs it, closed by the last. The
@@ -66,11 +69,32 @@ export class NatsConnections {
     return this.#shared.release();
   }
 
+  /**
+   * Drains the connection when it is up (pending publishes go out), within {@link DRAIN_TIMEOUT_MS}; closes it at
+   * once when it is reconnecting, or when the drain fails or takes too long: a drain waits for a server that may
+   * never come back, and a shutdown must not hang on it.
+   */
   async #stop(): Promise<void> {
-    const handles = this.#handles;
+    const nc = this.#handles?.nc;
     this.#handles = undefined;
     this.#onReconnect.clear();
-    await handles?.nc.drain().catch(() => handles.nc.close());
+    if (nc === undefined) {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const drained = this.#connected
+      ? await Promise.race([
+          nc.drain().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS))),
+        ])
+      : false;
+    clearTimeout(timer);
+    if (!drained && !nc.isClosed()) {
+      await nc.close().catch(() => undefined);
+    }
   }
 
   /** The live handles, or a {@link NatsUnavailableError} saying what could not be done. */
