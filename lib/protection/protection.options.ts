@@ -343,10 +343,15 @@ function isPolicy(value: unknown): value is 'close' | 'drop' {
   return value === 'close' || value === 'drop';
 }
 
+/**
+ * Whether `value` is an origin: a scheme and a host, with a port or not, nothing else (no path, query or user).
+ * Compared as browsers send them: `https://App.example:443` is `https://app.example`.
+ */
 function isOrigin(value: string): boolean {
   try {
     const url = new URL(value);
-    return url.origin === value;
+    const rest = value.slice(url.protocol.length + 2);
+    return url.origin !== 'null' && value.startsWith(`${url.protocol}//`) && !/[/?#@]/.test(rest);
   } catch {
     return false;
   }

@@ -34,6 +34,7 @@ import { loadMsgpackFormat } from './load-msgpack.js';
 import { RealtimeNode } from './realtime-node.js';
 import { rejectHandshake } from './reject-handshake.js';
 import { interceptUpgrades } from '../internals/upgrade-interceptor.js';
+import { ThrottledWarning } from '../util/throttled-warning.js';
 
 /**
  * The WebSocket endpoint: takes upgrades on the app's HTTP server (or its own port), puts each through the
@@ -44,6 +45,8 @@ import { interceptUpgrades } from '../internals/upgrade-interceptor.js';
 @Injectable()
 export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   readonly #logger = new Logger('RealtimeModule');
+  /** Refused origins, at WARN: a misconfigured proxy refuses every page, and the operator must see why. */
+  readonly #originRefusals = new ThrottledWarning(this.#logger);
   readonly #wss: WebSocketServer;
   #httpServer: Server | undefined;
   #ownsHttpServer = false;
@@ -191,7 +194,14 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     }
     const admitted = this.gate.admit(request, address);
     if (typeof admitted !== 'function') {
-      this.#logger.debug(`Handshake from ${address} refused: ${admitted.message}`);
+      if (admitted.code === FailureCode.ORIGIN_REFUSED) {
+        this.#originRefusals.warn(
+          `Handshake from ${address} refused with 403: ${admitted.detail ?? admitted.message}. Behind a reverse ` +
+            'proxy, forward the Host with its port ($http_host) or set trustProxy and X-Forwarded-Host',
+        );
+      } else {
+        this.#logger.debug(`Handshake from ${address} refused: ${admitted.message}`);
+      }
       this.#refuse(socket, address, admitted);
       return;
     }

@@ -26,7 +26,7 @@ export function kitAroundSuite(module: Type, transport: RealtimeTransport): KitH
     holder.rt = await RealtimeTesting.create(moduleRef, { transport });
   });
   afterAll(async () => {
-    await holder.rt.close();
+    await holder.rt?.close();
   });
   return holder;
 }
