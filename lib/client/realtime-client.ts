@@ -322,6 +322,10 @@ export class RealtimeClient<M extends object = MessageMap, A extends object = Ac
       if (event.code === 4401 || (failure !== undefined && /\b401\b/.test(failure))) {
         const error = new RealtimeError('UNAUTHORIZED', 'The server refused the handshake: unauthorized (HTTP 401)');
         this.#stop(error, change);
+      } else if (failure !== undefined && /\b403\b/.test(failure)) {
+        // Refused before any token was looked at (an origin the server does not accept): retrying cannot help.
+        const error = new RealtimeError('FORBIDDEN', 'The server refused the handshake: forbidden (HTTP 403)');
+        this.#stop(error, change);
       } else if (FINAL_CLOSE_CODES.has(event.code)) {
         const error = new RealtimeError(
           'CONNECTION_CLOSED',

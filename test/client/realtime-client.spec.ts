@@ -189,6 +189,21 @@ describe('RealtimeClient against a real server', () => {
       expect((await errors.waitFor(() => true)).message).toContain('401');
     });
 
+    it('stops, and says why in its state event, when the server refuses the origin with 403', async () => {
+      // A page on another site: the server's origin check refuses it before any token is looked at.
+      class FromAnotherSite extends WebSocket {
+        constructor(url: string, protocols?: string | string[]) {
+          super(url, protocols, { origin: 'https://elsewhere.example' });
+        }
+      }
+      const stranger = client({ token: 'alice', WebSocket: FromAnotherSite });
+      const log = states(stranger);
+      await expect(stranger.connect()).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(stranger.state).toBe('closed');
+      expect(log.events.at(-1)).toMatchObject({ to: 'closed', reason: expect.stringContaining('403') });
+      expect(log.events.filter((change) => change.to === 'connecting')).toHaveLength(1);
+    });
+
     it('stops too when the server refuses with close code 4401 (closeUnauthorized), as a browser can see', async () => {
       const strict = await NestFactory.create(CloseUnauthorizedModule, { logger: false });
       await strict.listen(0, '127.0.0.1');
