@@ -8,6 +8,9 @@ import { sampleSecret } from './auth/sample-secret.js';
  * knobs from the environment so operators and load tests tune them without code changes:
  * - `REALTIME_RATE_LIMIT`: frames per second per user (default 100); `0` turns the limit off.
  * - `REALTIME_MAX_CONNECTIONS_PER_IP`: connections per IP address (default 100); `0` means no cap.
+ * - `REALTIME_TRUST_PROXY`: how many reverse proxies in front of the sample to trust (default 0): the client's address
+ *   is then read from `X-Forwarded-For`, and the host its page was loaded from from `X-Forwarded-Host` or
+ *   `Forwarded` (see the deployment guide's nginx configuration).
  * - `REALTIME_TOKEN_WARNING_MS`: how long before its token expires a connection is told to refresh it (default
  *   60 000; tokens last 12 hours).
  * - `REDIS_URL`: run on Redis, so several sample processes behave as one server (default: in-process, no Redis);
@@ -35,6 +38,10 @@ export function sampleRealtimeOptions(env: NodeJS.ProcessEnv): RealtimeModuleOpt
   const warning = readCount(env, 'REALTIME_TOKEN_WARNING_MS');
   if (warning !== undefined) {
     options.tokenExpiryWarningMs = warning;
+  }
+  const proxies = readCount(env, 'REALTIME_TRUST_PROXY');
+  if (proxies !== undefined) {
+    options.trustProxy = proxies;
   }
   const perIp = readCount(env, 'REALTIME_MAX_CONNECTIONS_PER_IP');
   if (perIp !== undefined) {

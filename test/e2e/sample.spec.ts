@@ -349,6 +349,21 @@ describe('sample app protection from the environment', () => {
     await fromPage.close();
   });
 
+  it('reads REALTIME_TRUST_PROXY: behind a proxy that drops the port from Host, its X-Forwarded-Host counts', async () => {
+    const url = await start({ REALTIME_TRUST_PROXY: '1' });
+    const page = 'http://localhost:8088';
+    const viaProxy = { Origin: page, Host: 'localhost', 'X-Forwarded-Host': 'localhost:8088' };
+    const client = await TestClient.connect(url, { token: await token(url, 'alice'), headers: viaProxy });
+    await client.close();
+    await app?.close();
+    const untrusting = await start({});
+    const refused = await TestClient.refusal(untrusting, {
+      token: await token(untrusting, 'alice'),
+      headers: viaProxy,
+    });
+    expect(refused.status).toBe(403);
+  });
+
   it('refuses to start with a malformed value, naming the variable', async () => {
     await expect(start({ REALTIME_RATE_LIMIT: 'fast' })).rejects.toThrow(
       'REALTIME_RATE_LIMIT must be a whole number (0 turns it off), got "fast"',
