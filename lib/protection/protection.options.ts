@@ -78,7 +78,9 @@ export interface ProtectionOptions {
   maxConnectionsPerIp?: number;
   /**
    * How many reverse proxies in front of the app to trust: the client's address is then read from
-   * `X-Forwarded-For`, right to left, past that many hops. Default 0: the socket's peer address.
+   * `X-Forwarded-For`, right to left, past that many hops, and the origin check also accepts the host the outermost
+   * trusted proxy received (`X-Forwarded-Host` or `Forwarded: host=`, read the same way). Default 0: the socket's
+   * peer address and the `Host` header only.
    */
   trustProxy?: number;
   /** Connections of one user on this node; past it, HTTP 429. Default 20. */

@@ -26,6 +26,12 @@ describe('README', () => {
     expect(readme).toContain(source);
   });
 
+  it('has the deployment guide show the nginx configuration the suite runs, verbatim', () => {
+    const guide = readFileSync(new URL('docs/deployment.md', root), 'utf8');
+    expect(guide).toContain(readFileSync(new URL('docs/nginx.conf', root), 'utf8').trimEnd());
+    expect(readme).toContain('(docs/deployment.md)');
+  });
+
   it('lists every error code exactly once in its table', () => {
     const rows = readme.split('\n').filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
     const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);

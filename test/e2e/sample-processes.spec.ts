@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, type Page, type WebSocketRoute, chromium } from 'playwright-core';
 import { OwnNats } from '../support/nats-server.js';
+import { OwnNginx, recommendedConfig } from '../support/nginx.js';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { useTestRedis } from '../support/redis-server.js';
 import { SampleProcess } from '../support/sample-process.js';
@@ -402,3 +403,64 @@ describeThreeProcesses(
   },
   false,
 );
+
+describe('the sample behind nginx', () => {
+  const started: { stop(): Promise<unknown> }[] = [];
+  let browser: Browser;
+
+  /** A built sample with `env`, and an nginx in front of it with the server block `site` makes. */
+  async function behindNginx(
+    env: Record<string, string>,
+    site: (upstreamPort: number, port: number) => string,
+  ): Promise<{ sample: SampleProcess; nginx: OwnNginx }> {
+    const sample = SampleProcess.spawn('node', ['dist-sample/main.js'], env);
+    started.push({ stop: () => sample.kill() });
+    const upstreamPort = Number(new URL((await sample.listening()).url).port);
+    const nginx = await OwnNginx.start((port) => site(upstreamPort, port));
+    started.push(nginx);
+    return { sample, nginx };
+  }
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`These tests need Chromium at ${CHROMIUM}: apt-get install chromium (Debian's package)`);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(started.map((each) => each.stop()));
+  });
+
+  it('serves the chat page through docs/nginx.conf: the page connects and chats through the proxy', async () => {
+    const { nginx } = await behindNginx({ REALTIME_TRUST_PROXY: '1' }, recommendedConfig);
+    const page = await browser.newPage();
+    await page.goto(nginx.url);
+    await page.fill('#name', 'nia');
+    await page.click('#login button');
+    await page.locator('#state', { hasText: 'connected' }).waitFor();
+    await page.locator('#members li', { hasText: 'nia' }).waitFor();
+    await page.locator('#text').fill('through the proxy');
+    await page.click('#send button[type=submit]');
+    await page.locator('#messages li', { hasText: 'through the proxy' }).waitFor();
+    await page.close();
+  }, 60_000);
+
+  it("with the common Host $host and no proxy trusted, refuses the page's origin, and the log says why", async () => {
+    // The most common WebSocket recipe: Host without the port, nothing else forwarded.
+    const common = (upstreamPort: number, port: number) =>
+      recommendedConfig(upstreamPort, port)
+        .replace('proxy_set_header Host $http_host;', 'proxy_set_header Host $host;')
+        .replace(/\n\s*proxy_set_header X-Forwarded-Host \$http_host;/, '');
+    const { sample, nginx } = await behindNginx({}, common);
+    const { token } = (await (await fetch(`${nginx.url}/api/token?user=omar`)).json()) as { token: string };
+    const refusal = await TestClient.refusal(nginx.url, { token, headers: { Origin: nginx.url } });
+    expect(refusal.status).toBe(403);
+    const warning = await sample.waitForOutput(/WARN.*refused with 403: (.*)/);
+    expect(warning[1]).toContain(`origin "${nginx.url}" does not match the host "127.0.0.1"`);
+  }, 60_000);
+});
