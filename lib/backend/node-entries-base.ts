@@ -65,7 +65,9 @@ export abstract class NodeEntriesBase implements MemberEntries {
   async #close(): Promise<void> {
     clearInterval(this.#timer);
     this.#stopWatch?.();
-    const held = [...this.held].flatMap(([scope, entries]) => [...entries.keys()].map((id) => [scope, id] as const));
+    const held = [...this.held].flatMap(([scope, entries]) =>
+      [...entries].map(([id, { userId }]) => [scope, id, userId] as const),
+    );
     this.held.clear();
     try {
       await this.leave(held);
@@ -144,5 +146,7 @@ export abstract class NodeEntriesBase implements MemberEntries {
   /** One heartbeat: say this node is alive, resync when needed, clean up dead nodes (a throw is logged). */
   protected abstract tick(): Promise<void>;
   /** Takes these entries (this node's, forgotten already) out of the store, announcing who left. */
-  protected abstract leave(entries: readonly (readonly [scope: string, connectionId: string])[]): Promise<void>;
+  protected abstract leave(
+    entries: readonly (readonly [scope: string, connectionId: string, userId: string])[],
+  ): Promise<void>;
 }

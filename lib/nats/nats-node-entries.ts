@@ -47,10 +47,11 @@ export class NatsNodeEntries extends NodeEntriesBase {
     return this.connections.onReconnect(listener);
   }
 
-  protected async leave(entries: readonly (readonly [string, string])[]): Promise<void> {
+  protected async leave(entries: readonly (readonly [string, string, string])[]): Promise<void> {
     await this.connections.run('leaving', async ({ presence, nodes }) => {
-      for (const [scope, connectionId] of entries) {
-        this.announce(scope, await this.#removeConnections(presence, scope, (id) => id === connectionId));
+      // Each entry's own key, by its user: no listing of the scope's keys, which a concurrent change can stall.
+      for (const [scope, connectionId, userId] of entries) {
+        this.announce(scope, await this.#removeConnections(presence, scope, (id) => id === connectionId, userId));
       }
       await presence.delete(this.#recordKey(this.nodeId));
       await nodes.delete(`n.${token(this.nodeId)}`);
@@ -122,11 +123,7 @@ export class NatsNodeEntries extends NodeEntriesBase {
   /** How many members a scope has: its keys listed, none read. */
   count(scope: string): Promise<number> {
     return this.connections.run('counting presence', async ({ presence }) => {
-      let count = 0;
-      for await (const _key of await presence.keys(`m.${token(scope)}.*`)) {
-        count++;
-      }
-      return count;
+      return (await this.#keys(presence, `m.${token(scope)}.*`)).length;
     });
   }
 
@@ -134,10 +131,7 @@ export class NatsNodeEntries extends NodeEntriesBase {
   async #members(scope: string): Promise<{ userId: string; info: string; connections: number }[]> {
     return this.connections.run('reading presence', async ({ presence }) => {
       const prefix = `m.${token(scope)}.`;
-      const keys: string[] = [];
-      for await (const key of await presence.keys(`${prefix}*`)) {
-        keys.push(key);
-      }
+      const keys = await this.#keys(presence, `${prefix}*`);
       const entries = await Promise.all(keys.map((key) => presence.get(key)));
       const members: { userId: string; info: string; connections: number }[] = [];
       entries.forEach((entry, index) => {
@@ -235,9 +229,7 @@ export class NatsNodeEntries extends NodeEntriesBase {
     if (userId !== undefined) {
       keys.push(this.#memberKey(scope, userId));
     } else {
-      for await (const key of await presence.keys(`m.${token(scope)}.*`)) {
-        keys.push(key);
-      }
+      keys.push(...(await this.#keys(presence, `m.${token(scope)}.*`)));
     }
     const left: PresenceMember[] = [];
     await Promise.all(
@@ -305,10 +297,7 @@ export class NatsNodeEntries extends NodeEntriesBase {
       const heartbeat = await nodes.get(`n.${token(node)}`);
       return heartbeat !== null && heartbeat.operation === 'PUT';
     };
-    const keys: string[] = [];
-    for await (const key of await presence.keys('s.*')) {
-      keys.push(key);
-    }
+    const keys = await this.#keys(presence, 's.*');
     for (const key of keys) {
       const node = untoken(key.slice(2));
       if (node === this.nodeId || (await alive(node))) {
@@ -332,6 +321,34 @@ export class NatsNodeEntries extends NodeEntriesBase {
       }
       await presence.delete(key);
     }
+  }
+
+  /**
+   * The keys matching `filter`, listed within `requestTimeoutMs`: the KV key lister can wait for ever when the
+   * listing races a change to the keys it lists, so a stalled listing is stopped and fails as NATS being unavailable.
+   */
+  async #keys(kv: KV, filter: string): Promise<string[]> {
+    const iterator = await kv.keys(filter);
+    const keys: string[] = [];
+    const timeoutMs = this.connections.options.requestTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        iterator.stop();
+        reject(new Error(`listing the keys "${filter}" timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    const listed = (async () => {
+      for await (const key of iterator) {
+        keys.push(key);
+      }
+    })();
+    try {
+      await Promise.race([listed, stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return keys;
   }
 }
 
