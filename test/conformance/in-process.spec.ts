@@ -13,7 +13,11 @@ import { describeRateLimitStore } from './rate-limit-store.conformance.js';
 import { TEST_CONTEXT } from './test-context.js';
 
 // The embedded defaults serve one node: both "nodes" of the suites are the same store.
-describeBroker('LocalBroker', () => Promise.resolve({ brokers: [new LocalBroker()], close: () => Promise.resolve() }));
+describeBroker(
+  'LocalBroker',
+  () => Promise.resolve({ brokers: [new LocalBroker()], close: () => Promise.resolve() }),
+  1,
+);
 
 describePresenceStore('MemoryPresenceStore', async () => {
   const store = new MemoryPresenceStore();
