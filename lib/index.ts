@@ -22,7 +22,14 @@ export { RealtimeValidationPipe } from './validation/realtime-validation.pipe.js
 export { RealtimeAsyncApi } from './contract/realtime-asyncapi.js';
 export { StandardSchemaPipe, isStandardSchema, type StandardSchemaV1 } from './validation/standard-schema.js';
 export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
-export type { MessageContext, OnWhisper, Whisper, WhisperVerdict } from './channels/channel-definition.js';
+export type {
+  CanJoin,
+  JoinVerdict,
+  MessageContext,
+  OnWhisper,
+  Whisper,
+  WhisperVerdict,
+} from './channels/channel-definition.js';
 export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
 export { ConnectionCounter } from './connection/connection-counter.js';

@@ -10,4 +10,5 @@ export const RATE_LIMIT_METADATA = 'realtime:rate-limit';
 /** Nest's key for parameter decorators (`@MessageBody()`, `@ConnectedSocket()` and ours share it). */
 export const ROUTE_ARGS_METADATA = '__routeArguments__';
 /** Nest's keys for `@UseGuards`, `@UseInterceptors`, `@UsePipes` and `@UseFilters` (stable since Nest 5). */
-export const ENHANCER_METADATA = ['__guards__', '__interceptors__', '__pipes__', '__exceptionFilters__'] as const;
+export const GUARDS_METADATA = '__guards__';
+export const ENHANCER_METADATA = [GUARDS_METADATA, '__interceptors__', '__pipes__', '__exceptionFilters__'] as const;

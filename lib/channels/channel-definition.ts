@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import type { ResolvedChannelOptions } from './channel-options.js';
 import type { ChannelPattern } from './channel-pattern.js';
 import type { RealtimeConnection } from '../interfaces/realtime-connection.interface.js';
@@ -17,6 +18,32 @@ export type JoinCheck = (
   params: MessageContext['params'],
   context: MessageContext,
 ) => Promise<unknown>;
+
+/**
+ * Who may join a `@Channel` class's channels. `params` are the pattern's parameters (`room:{roomId}` gives
+ * `{ roomId }`). Return true to admit, false to refuse (`FORBIDDEN`), or an object: admitted, with that object as the
+ * member's presence info in this channel. Guards on the class (or on this method) run first.
+ *
+ * @example
+ * ```ts
+ * @Channel('room:{roomId}')
+ * export class RoomChannel implements CanJoin<{ roomId: string }> {
+ *   canJoin(client: RealtimeConnection, { roomId }: { roomId: string }) {
+ *     return roomId !== 'staff' || client.metadata.role === 'admin';
+ *   }
+ * }
+ * ```
+ */
+export interface CanJoin<P extends Readonly<Record<string, string>> = Readonly<Record<string, string>>> {
+  canJoin(
+    client: RealtimeConnection,
+    params: P,
+    context: MessageContext,
+  ): JoinVerdict | Promise<JoinVerdict> | Observable<JoinVerdict>;
+}
+
+/** What a join check answers: admitted or not, or admitted with this member info. */
+export type JoinVerdict = boolean | Readonly<Record<string, unknown>>;
 
 /** A whisper as a channel's `onWhisper` filter sees it. */
 export interface Whisper {

@@ -1,7 +1,7 @@
 import type { HistoryLimits } from '../history/history-store.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { describeValue } from '../util/describe-value.js';
-import { isIntegerIn } from '../util/option-checks.js';
+import { RealtimeOptionsError, isIntegerIn } from '../util/option-checks.js';
 
 /** How much of a channel's past is kept, and what a plain join replays. */
 export interface ChannelHistoryOptions {
@@ -61,6 +61,11 @@ export interface ChannelOptions {
   readonly history?: true | number | ChannelHistoryOptions;
   /** Let subscribers send `whisper` frames to the channel's other connections (typing indicators, read receipts). */
   readonly whispers?: boolean;
+  /**
+   * Anyone who can connect may subscribe. Channels are closed unless opened: a class with neither a `canJoin`
+   * method nor guards (its own or global ones) fails the boot unless it says `public: true`.
+   */
+  readonly public?: boolean;
 }
 
 /** A channel's history options after validation: also the limits its store works with. */
@@ -71,6 +76,7 @@ export interface ResolvedHistoryOptions extends HistoryLimits {
 export type ResolvedPresenceOptions = Readonly<Required<ChannelPresenceOptions>>;
 
 export interface ResolvedChannelOptions {
+  readonly public: boolean;
   /** False: not a presence channel. */
   readonly presence: ResolvedPresenceOptions | false;
   readonly history: ResolvedHistoryOptions | undefined;
@@ -80,12 +86,13 @@ export interface ResolvedChannelOptions {
 export const MAX_HISTORY_SIZE = PROTOCOL_LIMITS.historyMaxSize;
 
 export const NO_CHANNEL_OPTIONS: ResolvedChannelOptions = Object.freeze({
+  public: false,
   presence: false,
   history: undefined,
   whispers: false,
 });
 
-const KNOWN = new Set(['presence', 'history', 'whispers']);
+const KNOWN = new Set(['presence', 'history', 'whispers', 'public']);
 const KNOWN_HISTORY = new Set(['size', 'ttlMs', 'replayOnJoin']);
 const KNOWN_PRESENCE = new Set(Object.keys(DEFAULT_PRESENCE));
 
@@ -95,17 +102,20 @@ export function resolveChannelOptions(pattern: string, options: ChannelOptions |
     return NO_CHANNEL_OPTIONS;
   }
   const fail = (message: string): never => {
-    throw new Error(`@Channel("${pattern}") options: ${message}`);
+    throw new RealtimeOptionsError(`@Channel("${pattern}") options: ${message}`);
   };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     fail(`expected an object, got ${describeValue(options)}`);
   }
   rejectUnknown('option', options, KNOWN, fail);
-  const whispers = options.whispers;
-  if (whispers !== undefined && typeof whispers !== 'boolean') {
-    fail(`"whispers" must be a boolean, got ${describeValue(whispers)}`);
+  const { whispers } = options;
+  for (const key of ['whispers', 'public'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+      fail(`"${key}" must be a boolean, got ${describeValue(options[key])}`);
+    }
   }
   return {
+    public: options.public === true,
     presence: resolvePresence(options.presence, fail),
     history: resolveHistory(options.history, fail),
     whispers: whispers === true,

@@ -1,3 +1,4 @@
+import { RealtimeOptionsError } from '../util/option-checks.js';
 import { isValidChannelName } from '../protocol/limits.js';
 
 /**
@@ -25,7 +26,7 @@ const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)(\.\.\.)?\}$/;
 /** Compiles a pattern; throws an error naming the pattern and the bad segment. */
 export function compileChannelPattern(source: string): ChannelPattern {
   if (typeof source !== 'string' || source.length === 0) {
-    throw new Error(`Invalid channel pattern ${JSON.stringify(source)}: expected a non-empty string`);
+    throw new RealtimeOptionsError(`Invalid channel pattern ${JSON.stringify(source)}: expected a non-empty string`);
   }
   const segments = source.split(':');
   const names: (string | null)[] = [];
@@ -39,17 +40,19 @@ export function compileChannelPattern(source: string): ChannelPattern {
     }
     const param = PARAM.exec(segment);
     if (param?.[2] !== undefined && index !== segments.length - 1) {
-      throw new Error(
+      throw new RealtimeOptionsError(
         `Invalid channel pattern "${source}": "${segment}" binds the rest, so it must be the last segment`,
       );
     }
     if (param || segment === '*') {
       const name = param ? param[1] : null;
       if (name === '__proto__' || name === 'constructor' || name === 'prototype') {
-        throw new Error(`Invalid channel pattern "${source}": "{${name}}" is not allowed as a parameter name`);
+        throw new RealtimeOptionsError(
+          `Invalid channel pattern "${source}": "{${name}}" is not allowed as a parameter name`,
+        );
       }
       if (name !== null && names.includes(name)) {
-        throw new Error(`Invalid channel pattern "${source}": parameter "{${name}}" appears twice`);
+        throw new RealtimeOptionsError(`Invalid channel pattern "${source}": parameter "{${name}}" appears twice`);
       }
       names.push(name);
       rest = param?.[2] !== undefined;
@@ -62,7 +65,7 @@ export function compileChannelPattern(source: string): ChannelPattern {
       rank += '0';
       regex += escapeRegExp(segment);
     } else {
-      throw new Error(
+      throw new RealtimeOptionsError(
         `Invalid channel pattern "${source}": segment ${JSON.stringify(segment)} must be a literal ` +
           `(letters, digits, "_ . @ = + / -"), "*", "{name}" or, last, "{name...}"`,
       );

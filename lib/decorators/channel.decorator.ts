@@ -1,3 +1,4 @@
+import { RealtimeOptionsError } from '../util/option-checks.js';
 import { type ChannelOptions, resolveChannelOptions } from '../channels/channel-options.js';
 import { compileChannelPattern } from '../channels/channel-pattern.js';
 import { CHANNEL_METADATA } from '../realtime.constants.js';
@@ -32,7 +33,9 @@ export function Channel(pattern?: string, options?: ChannelOptions): ClassDecora
     compileChannelPattern(pattern);
     resolveChannelOptions(pattern, options);
   } else if (options !== undefined) {
-    throw new Error('@Channel() options need a channel pattern: presence, history and whispers belong to channels');
+    throw new RealtimeOptionsError(
+      '@Channel() options need a channel pattern: presence, history and whispers belong to channels',
+    );
   }
   const metadata: ChannelMetadata = { pattern, options };
   return (target) => {

@@ -1,3 +1,4 @@
+import { RealtimeOptionsError } from '../util/option-checks.js';
 import { ControlType } from '../protocol/message-types.js';
 import { PROTOCOL_LIMITS, isValidName } from '../protocol/limits.js';
 import { MESSAGE_METADATA } from '../realtime.constants.js';
@@ -17,13 +18,15 @@ const CONTROL_TYPES: ReadonlySet<string> = new Set(Object.values(ControlType));
  */
 export function OnMessage(type: string): MethodDecorator {
   if (typeof type !== 'string' || !isValidName(type)) {
-    throw new Error(
+    throw new RealtimeOptionsError(
       `@OnMessage(${JSON.stringify(type)}): a message type is 1 to ${PROTOCOL_LIMITS.nameMaxLength} ` +
         `letters, digits or "_ . : / -" characters`,
     );
   }
   if (CONTROL_TYPES.has(type)) {
-    throw new Error(`@OnMessage("${type}"): "${type}" is a control frame type the library handles itself`);
+    throw new RealtimeOptionsError(
+      `@OnMessage("${type}"): "${type}" is a control frame type the library handles itself`,
+    );
   }
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;

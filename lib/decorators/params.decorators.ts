@@ -1,3 +1,4 @@
+import { RealtimeOptionsError } from '../util/option-checks.js';
 import type { PipeTransform, Type } from '@nestjs/common';
 import { ConnectedSocket, MessageBody } from '@nestjs/websockets';
 import { ROUTE_ARGS_METADATA } from '../realtime.constants.js';
@@ -54,7 +55,7 @@ export function Envelope(): ParameterDecorator {
 function paramDecorator(paramtype: number, data?: string): ParameterDecorator {
   return (target, key, index) => {
     if (key === undefined) {
-      throw new Error('Realtime parameter decorators apply to method parameters only');
+      throw new RealtimeOptionsError('Realtime parameter decorators apply to method parameters only');
     }
     const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key) as object | undefined) ?? {};
     Reflect.defineMetadata(

@@ -59,3 +59,14 @@ export function globalEnhancersOf(creator: ExternalContextCreator): number | und
   }
   return count;
 }
+
+/**
+ * How many global guards the app has (`useGlobalGuards()`, `APP_GUARD`); undefined when this Nest version hides
+ * them. What for: a channel class whose joins a global guard checks is not open to everyone.
+ */
+export function globalGuardsOf(creator: ExternalContextCreator): number | undefined {
+  const context = (creator as unknown as { guardsContextCreator?: { getGlobalMetadata?: () => unknown } })
+    .guardsContextCreator;
+  const globals = typeof context?.getGlobalMetadata === 'function' ? context.getGlobalMetadata() : undefined;
+  return Array.isArray(globals) ? globals.length : undefined;
+}

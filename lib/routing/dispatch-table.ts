@@ -1,3 +1,4 @@
+import { RealtimeOptionsError } from '../util/option-checks.js';
 import { Injectable } from '@nestjs/common';
 import type { ChannelDefinition } from '../channels/channel-definition.js';
 import type { PayloadContract } from '../contract/payload-contract.js';
@@ -33,7 +34,7 @@ export class DispatchTable {
     const existing = route.definition ? routes.byChannel.get(route.definition) : routes.global;
     if (existing) {
       const scope = route.definition ? `channel "${route.definition.pattern.source}"` : 'global handlers';
-      throw new Error(
+      throw new RealtimeOptionsError(
         `Two realtime handlers for message type "${route.type}" in ${scope}: ${existing.name} and ${route.name}`,
       );
     }

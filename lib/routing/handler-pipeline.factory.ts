@@ -4,9 +4,10 @@ import {
   type FiltersContextCreator,
   filtersContextOf,
   globalEnhancersOf,
+  globalGuardsOf,
   withFiltersContext,
 } from '../internals/nest-internals.js';
-import { ENHANCER_METADATA, RESOLVED_OPTIONS, ROUTE_ARGS_METADATA } from '../realtime.constants.js';
+import { ENHANCER_METADATA, GUARDS_METADATA, RESOLVED_OPTIONS, ROUTE_ARGS_METADATA } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import type { DtoClass } from '../validation/compiled-dto.js';
 import { RealtimeValidationPipe } from '../validation/realtime-validation.pipe.js';
@@ -119,6 +120,19 @@ export class HandlerPipelineFactory {
     }
     Reflect.defineMetadata(this.#validatedArgsKey, validated, instance.constructor, methodName);
     return this.#validatedArgsKey;
+  }
+
+  /**
+   * Whether guards check a channel class's joins: its own (`@UseGuards` on the class or on `canJoin`) or the app's
+   * global ones. A Nest version that hides its global guards counts as having none.
+   */
+  joinGuarded(instance: object): boolean {
+    const canJoin = (instance as { canJoin?: unknown }).canJoin;
+    const targets = typeof canJoin === 'function' ? [instance.constructor, canJoin] : [instance.constructor];
+    const own = targets.some(
+      (target) => ((Reflect.getMetadata(GUARDS_METADATA, target) as unknown[] | undefined) ?? []).length > 0,
+    );
+    return own || (globalGuardsOf(this.#appCreator) ?? 0) > 0;
   }
 
   /** A join check: the class's guards (and `canJoin`'s own), pipes and filters; no interceptors. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit, type Type } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ChannelCatalog } from '../channels/channel-catalog.js';
-import type { ChannelDefinition, JoinCheck, OnWhisper } from '../channels/channel-definition.js';
+import type { CanJoin, ChannelDefinition, JoinCheck, OnWhisper } from '../channels/channel-definition.js';
+import { isNearMiss } from '../util/near-miss.js';
 import { resolveChannelOptions } from '../channels/channel-options.js';
 import type { ChannelMetadata } from '../decorators/channel.decorator.js';
 import { compileChannelPattern } from '../channels/channel-pattern.js';
@@ -40,7 +41,7 @@ export class RealtimeExplorer implements OnModuleInit {
       }
       const channel = this.accessor.getChannel(metatype);
       if (channel && !wrapper.isDependencyTreeStatic()) {
-        throw new Error(
+        throw new RealtimeOptionsError(
           `@Channel class ${wrapper.name} must be a singleton: it (or one of its dependencies) is request or transient scoped`,
         );
       }
@@ -63,15 +64,32 @@ export class RealtimeExplorer implements OnModuleInit {
     await this.pipelines.prepareValidation();
   }
 
+  /**
+   * Channels are closed unless opened: joining a pattern needs a `canJoin` method, guards (the class's or global
+   * ones), or `public: true` said out loud. A class that has none would admit everyone by omission.
+   */
+  #requireJoinCheck(instance: object, classRef: Type, pattern: string, open: boolean): void {
+    const canJoin = (instance as Partial<CanJoin>).canJoin;
+    if (open || typeof canJoin === 'function' || this.pipelines.joinGuarded(instance)) {
+      return;
+    }
+    throw new RealtimeOptionsError(
+      `@Channel("${pattern}") on ${classRef.name} has no join check, so anyone could subscribe: add ` +
+        'canJoin(client, params) (the CanJoin interface), @UseGuards(...) on the class, or { public: true } to ' +
+        'open it to everyone',
+    );
+  }
+
   #registerChannelClass(instance: object, classRef: Type, { pattern, options }: ChannelMetadata): void {
     let definition: ChannelDefinition | undefined;
     if (pattern !== undefined) {
+      const resolved = resolveChannelOptions(pattern, options);
+      this.#requireJoinCheck(instance, classRef, pattern, resolved.public);
       const join = this.pipelines.forJoin(instance);
       const checkJoin: JoinCheck = (client, params, context) => join(client, params, context, 'subscribe');
-      const resolved = resolveChannelOptions(pattern, options);
       const onWhisper = (instance as Partial<OnWhisper>).onWhisper;
       if (onWhisper !== undefined && !resolved.whispers) {
-        throw new Error(
+        throw new RealtimeOptionsError(
           `${classRef.name}.onWhisper is never called: @Channel("${pattern}") does not enable whispers ` +
             `(add { whispers: true })`,
         );
@@ -87,6 +105,11 @@ export class RealtimeExplorer implements OnModuleInit {
     }
     const prototype = Object.getPrototypeOf(instance) as object;
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      if (isNearMiss(methodName, 'canJoin')) {
+        throw new RealtimeOptionsError(
+          `${classRef.name}.${methodName} looks like the join check but is never called: name it canJoin`,
+        );
+      }
       const method = (prototype as Record<string, unknown>)[methodName];
       const types = this.accessor.getMessageTypes(method);
       if (types.length === 0) {

@@ -107,7 +107,15 @@ export class RealtimeTesting {
     }
     const ownsApp = typeof target.createNestApplication === 'function';
     const app = ownsApp ? target.createNestApplication!() : target;
-    await app.init();
+    try {
+      await app.init();
+    } catch (error) {
+      // A boot that fails (a bad option, a channel without a join check) leaves nothing open behind it.
+      if (ownsApp) {
+        await app.close().catch(() => undefined);
+      }
+      throw error;
+    }
     let listening: Server | undefined;
     if (transport === 'socket' && app.get(RealtimeService, { strict: false }).getAddress() === null) {
       const http = app as Partial<INestApplication>;

@@ -1,6 +1,9 @@
 import { describeValue } from './describe-value.js';
 
-/** Raised at boot for a bad option; the message names the option and the value. */
+/**
+ * Raised at boot for a bad configuration, whatever its place: a module option, a `@Channel` pattern or option, a
+ * channel class (a join check missing or misnamed); the message names what is wrong and the value.
+ */
 export class RealtimeOptionsError extends Error {
   override readonly name = 'RealtimeOptionsError';
 }

@@ -64,5 +64,5 @@ export class RoomChannel implements OnWhisper {
  * Server events: anyone may subscribe to `events:<name>`; `POST /api/events/:name` publishes to it. `{name...}` takes
  * the rest of the channel, so event names may hold `:` too (`events:deploy:eu-1`).
  */
-@Channel('events:{name...}')
+@Channel('events:{name...}', { public: true })
 export class EventsChannel {}

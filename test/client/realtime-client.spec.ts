@@ -37,7 +37,7 @@ interface ChatAcks {
   echo: { n: number };
 }
 
-@Channel('room:{roomId}', { presence: true, history: 1000, whispers: true })
+@Channel('room:{roomId}', { public: true, presence: true, history: 1000, whispers: true })
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 

@@ -28,7 +28,7 @@ class Status {
 
 const Reaction = z.object({ emoji: z.string().max(8), messageId: z.string() });
 
-@Channel('room:{roomId}', { presence: true, history: 50, whispers: true })
+@Channel('room:{roomId}', { public: true, presence: true, history: 50, whispers: true })
 class RoomChannel {
   @OnMessage('chat:group')
   send(@Payload() message: ChatMessage): object {
@@ -46,10 +46,10 @@ class RoomChannel {
   }
 }
 
-@Channel('events:{name...}')
+@Channel('events:{name...}', { public: true })
 class EventsChannel {}
 
-@Channel('game:*:moves')
+@Channel('game:*:moves', { public: true })
 class GameChannel {
   @OnMessage('move')
   move(@Payload() move: unknown): unknown {

@@ -6,7 +6,7 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
 
-@Channel('feed:{id}', { whispers: true })
+@Channel('feed:{id}', { public: true, whispers: true })
 class FeedChannel {}
 
 const LIMIT = 256 * 1024;

@@ -6,7 +6,7 @@ import { RealtimeTesting } from 'nestjs-realtime/testing';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TRANSPORTS, kitAroundSuite } from '../support/kit.js';
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {}
 
 @Module({ imports: [RealtimeModule.forRoot({ authenticate: tokenIsUserId })], providers: [RoomChannel] })

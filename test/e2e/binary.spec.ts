@@ -22,7 +22,7 @@ const bytes = (...values: number[]): Buffer => Buffer.from(values);
 /** Every byte value, a newline and a quote included: nothing may be escaped or cut on the way. */
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
-@Channel('files:{id}', { history: { size: 10, replayOnJoin: 2 }, whispers: true })
+@Channel('files:{id}', { public: true, history: { size: 10, replayOnJoin: 2 }, whispers: true })
 class FilesChannel {
   constructor(private readonly realtime: RealtimeService) {}
 

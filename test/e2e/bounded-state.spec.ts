@@ -28,7 +28,7 @@ const gc = runInNewContext('gc') as () => void;
 
 /** The sample's kind of room: presence and history; `say` broadcasts the text to the room. */
 function roomChannel(history: ChannelHistoryOptions): Type {
-  @Channel('room:{id}', { presence: true, history })
+  @Channel('room:{id}', { public: true, presence: true, history })
   class RoomChannel {
     constructor(private readonly realtime: RealtimeService) {}
 

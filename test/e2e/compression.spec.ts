@@ -5,7 +5,7 @@ import { appAroundSuite } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient } from '../support/test-client.js';
 
-@Channel('docs:{id}', { history: 5 })
+@Channel('docs:{id}', { public: true, history: 5 })
 class DocsChannel {}
 
 /** Highly compressible: 40 KB of repeated text. */

@@ -42,7 +42,7 @@ class FailingHook implements OnRealtimeConnect {
   }
 }
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {}
 
 @Module({

@@ -70,7 +70,7 @@ class NoteDto {
   text!: string;
 }
 
-@Channel('room:{id}', { whispers: true })
+@Channel('room:{id}', { public: true, whispers: true })
 class RoomChannel {
   @OnMessage('note:add')
   @UsePipes(new ValidationPipe())

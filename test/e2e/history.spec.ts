@@ -51,20 +51,20 @@ class Gate {
   }
 }
 
-@Channel('chat:{id}', { history: 5 })
+@Channel('chat:{id}', { public: true, history: 5 })
 class ChatChannel {}
 
-@Channel('lobby:{id}', { history: { size: 50, replayOnJoin: 3 } })
+@Channel('lobby:{id}', { public: true, history: { size: 50, replayOnJoin: 3 } })
 class LobbyChannel {}
 
-@Channel('feed:{id}', { history: 1000 })
+@Channel('feed:{id}', { public: true, history: 1000 })
 class FeedChannel {}
 
-@Channel('plain:{id}')
+@Channel('plain:{id}', { public: true })
 class PlainChannel {}
 
 /** The original designs' default: `history: true` keeps 100 and replays the last 100 to a joiner. */
-@Channel('log:{id}', { history: true })
+@Channel('log:{id}', { public: true, history: true })
 class LogChannel {}
 
 const store = new GatedHistoryStore();

@@ -27,7 +27,7 @@ class NoteDto {
 }
 
 /** Channels with every feature, and handlers that run payloads through class-transformer and a broadcast. */
-@Channel('room:{id}', { presence: true, history: { size: 20, replayOnJoin: 5 }, whispers: true })
+@Channel('room:{id}', { public: true, presence: true, history: { size: 20, replayOnJoin: 5 }, whispers: true })
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 

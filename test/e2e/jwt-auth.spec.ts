@@ -9,7 +9,7 @@ import { startApp } from '../support/create-app.js';
 import { serverAroundSuite } from '../support/suites.js';
 import { TestClient } from '../support/test-client.js';
 
-@Channel('room:{id}', { presence: true })
+@Channel('room:{id}', { public: true, presence: true })
 class RoomChannel {}
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';

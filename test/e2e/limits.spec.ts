@@ -20,7 +20,7 @@ import { redisInstancesAroundSuite } from '../support/suites.js';
 import { type ConnectOptions, TestClient } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {}
 
 const hangs = new EventLog<IncomingMessage>();

@@ -71,7 +71,7 @@ class AccountHandlers {
   }
 }
 
-@Channel('room:{id}', { presence: true })
+@Channel('room:{id}', { public: true, presence: true })
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 
@@ -86,7 +86,7 @@ class RoomChannel {
   }
 }
 
-@Channel('plain:{id}')
+@Channel('plain:{id}', { public: true })
 class PlainChannel {}
 
 const options = { authenticate, maxMetadataEntries: 4, maxMetadataBytes: 256 };

@@ -221,9 +221,9 @@ describe('boot errors in handler classes', () => {
   });
 
   it('fails naming two classes that declare the same channels', async () => {
-    @Channel('room:{id}')
+    @Channel('room:{id}', { public: true })
     class RoomA {}
-    @Channel('room:*')
+    @Channel('room:*', { public: true })
     class RoomB {}
     @Module({ imports: [RealtimeModule.forRoot()], providers: [RoomA, RoomB] })
     class SamePatternModule {}
@@ -233,7 +233,7 @@ describe('boot errors in handler classes', () => {
 
   it('fails on a request-scoped channel class', async () => {
     @Injectable({ scope: Scope.REQUEST })
-    @Channel('scoped:{id}')
+    @Channel('scoped:{id}', { public: true })
     class ScopedChannel {}
     @Module({ imports: [RealtimeModule.forRoot()], providers: [ScopedChannel] })
     class ScopedModule {}
@@ -275,7 +275,7 @@ describe('boot errors in handler classes', () => {
   });
 
   it('fails naming a class whose onWhisper would never run', async () => {
-    @Channel('mute:{id}')
+    @Channel('mute:{id}', { public: true })
     class MuteChannel {
       onWhisper(): boolean {
         return true;

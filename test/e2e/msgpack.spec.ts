@@ -18,7 +18,7 @@ import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient } from '../support/test-client.js';
 
-@Channel('room:{id}', { history: 10 })
+@Channel('room:{id}', { public: true, history: 10 })
 class RoomChannel {
   constructor(private readonly realtime: RealtimeService) {}
 

@@ -9,7 +9,7 @@ import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient } from '../support/test-client.js';
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {
   @OnMessage('chat:group')
   send(): string {

@@ -28,7 +28,7 @@ async function ticks(count: number): Promise<void> {
   }
 }
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class Room {
   @OnMessage('say')
   say(@Payload() text: string) {

@@ -27,7 +27,7 @@ function withInfo(request: IncomingMessage): RealtimeIdentity | null {
   return { userId: token, info: { name: token.toUpperCase() } };
 }
 
-@Channel('room:{roomId}', { presence: true })
+@Channel('room:{roomId}', { public: true, presence: true })
 class RoomChannel {}
 
 /** `canJoin` may give the member info for this channel: here, the user's seat. `crowd` gives too much. */
@@ -41,15 +41,15 @@ class TableChannel {
   }
 }
 
-@Channel('news:{topic}')
+@Channel('news:{topic}', { public: true })
 class NewsChannel {}
 
 /** Above two members: counts only, sent as soon as they change. */
-@Channel('crowd:{id}', { presence: { maxAnnounced: 2, countIntervalMs: 0 } })
+@Channel('crowd:{id}', { public: true, presence: { maxAnnounced: 2, countIntervalMs: 0 } })
 class CrowdChannel {}
 
 /** A one-second window: a burst of joins lands in it on any machine, however loaded. */
-@Channel('burst:{id}', { presence: { diffIntervalMs: 1000 } })
+@Channel('burst:{id}', { public: true, presence: { diffIntervalMs: 1000 } })
 class BurstChannel {}
 
 @Injectable()
@@ -277,7 +277,7 @@ describe.each(TRANSPORTS)('presence channels, %s', (transport) => {
   });
 });
 
-@Channel('lobby:{id}', { presence: true })
+@Channel('lobby:{id}', { public: true, presence: true })
 class LobbyChannel {}
 
 @Module({ imports: [RealtimeModule.forRoot()], providers: [LobbyChannel] })

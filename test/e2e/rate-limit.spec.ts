@@ -47,7 +47,7 @@ async function pings(client: TestClient, count: number): Promise<Frame[]> {
 const types = (frames: Frame[]) => frames.map((frame) => frame.type);
 
 describe('the module-wide rate limit on frames', () => {
-  @Channel('room:{id}', { whispers: true })
+  @Channel('room:{id}', { public: true, whispers: true })
   class RoomChannel {}
 
   const app = appWith({ authenticate: tokenIsUserId, rateLimit: { limit: 5, windowMs: 60_000, closeAfter: 0 } }, [
@@ -140,7 +140,7 @@ describe('the frame limit across instances, with sharedRateLimits on one Redis',
 
 describe('@RateLimit on handlers and classes', () => {
   @RateLimit({ limit: 1, windowMs: 60_000 })
-  @Channel('limited:{id}')
+  @Channel('limited:{id}', { public: true })
   class LimitedChannel {
     @RateLimit({ limit: 3, windowMs: 60_000 })
     @OnMessage('generous')

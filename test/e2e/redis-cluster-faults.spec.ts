@@ -10,7 +10,7 @@ import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { TestClient, ofType } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
 
-@Channel('news:{topic}')
+@Channel('news:{topic}', { public: true })
 class NewsChannel {}
 
 const isChat = ofType('chat:group');

@@ -9,10 +9,10 @@ import { OwnRedis } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
 import { TestClient, ofType } from '../support/test-client.js';
 
-@Channel('room:{roomId}', { presence: true })
+@Channel('room:{roomId}', { public: true, presence: true })
 class RoomChannel {}
 
-@Channel('news:{topic}')
+@Channel('news:{topic}', { public: true })
 class NewsChannel {}
 
 function instanceModule(redis: RedisRealtimeOptions): Type {

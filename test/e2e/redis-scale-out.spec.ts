@@ -10,10 +10,10 @@ import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { type Frame, TestClient, announces, ofType } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
 
-@Channel('room:{roomId}', { presence: true })
+@Channel('room:{roomId}', { public: true, presence: true })
 class RoomChannel {}
 
-@Channel('feed:{name}', { history: 500 })
+@Channel('feed:{name}', { public: true, history: 500 })
 class FeedChannel {}
 
 const realtimeOptions = { authenticate: tokenIsUserId, heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 5000 };

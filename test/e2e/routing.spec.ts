@@ -121,7 +121,7 @@ class StaffChannel {
   }
 }
 
-@Channel('news:*')
+@Channel('news:*', { public: true })
 class NewsChannel {}
 
 @Channel()

@@ -15,7 +15,7 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
 import { type Frame, ofType } from '../support/test-client.js';
 
-@Channel('room:{id}', { history: 10 })
+@Channel('room:{id}', { public: true, history: 10 })
 class RoomChannel {}
 
 const isPrivate = ofType(MessageType.CHAT_PRIVATE);

@@ -14,7 +14,7 @@ import { EventLog } from '../support/event-log.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient, ofType } from '../support/test-client.js';
 
-@Channel('room:{roomId}')
+@Channel('room:{roomId}', { public: true })
 class RoomChannel {}
 
 /** Disconnect hooks run after the connection has left its channels and the registry. */

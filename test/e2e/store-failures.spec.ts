@@ -36,10 +36,10 @@ class FlakyHistoryStore extends MemoryHistoryStore {
 const presenceStore = new FlakyPresenceStore();
 const historyStore = new FlakyHistoryStore();
 
-@Channel('room:{id}', { presence: true })
+@Channel('room:{id}', { public: true, presence: true })
 class RoomChannel {}
 
-@Channel('chat:{id}', { history: 10 })
+@Channel('chat:{id}', { public: true, history: 10 })
 class ChatChannel {}
 
 @Module({

@@ -8,7 +8,7 @@ import { TokenExpiry } from '../../lib/auth/token-expiry.js';
 import { serverAroundSuite } from '../support/suites.js';
 import { waitUntil } from '../support/wait-until.js';
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {}
 
 const SECRET = new TextEncoder().encode('a-test-secret-that-is-long-enough-for-hs256');

@@ -40,7 +40,7 @@ const ZodMessage = z.object({ text: z.string().min(1).max(10), sentAt: z.coerce.
 const ValibotMessage = v.object({ text: v.pipe(v.string(), v.minLength(1)) });
 const ArkMessage = type({ text: 'string > 0' });
 
-@Channel('room:{id}')
+@Channel('room:{id}', { public: true })
 class RoomChannel {
   @OnMessage('chat')
   chat(@Payload() message: ChatMessage): unknown {

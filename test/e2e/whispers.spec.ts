@@ -21,7 +21,7 @@ import { TRANSPORTS, kitAroundSuite } from '../support/kit.js';
  * Whispers with a filter: `secret` is blocked, `shout` is upper-cased, `rename` becomes `renamed`, `bad-rename`
  * returns an invalid event, `explode` throws. A handler for `typing` proves whispers never reach handlers.
  */
-@Channel('room:{roomId}', { whispers: true })
+@Channel('room:{roomId}', { public: true, whispers: true })
 class RoomChannel implements OnWhisper {
   static readonly handled = new EventLog<string>();
   static readonly filtered = new EventLog<{ client: RealtimeConnection; whisper: Whisper }>();
@@ -50,10 +50,10 @@ class RoomChannel implements OnWhisper {
   }
 }
 
-@Channel('quiet:{id}')
+@Channel('quiet:{id}', { public: true })
 class QuietChannel {}
 
-@Channel('open:{id}', { whispers: true })
+@Channel('open:{id}', { public: true, whispers: true })
 class OpenChannel {}
 
 @Module({
