@@ -16,6 +16,7 @@ import { RealtimeClient as SdkClient } from 'nestjs-realtime/client';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
 import { binaryFrame, ofType } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 const MAX_PAYLOAD = 4096;
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
@@ -247,7 +248,7 @@ describe('binary payloads', () => {
   });
 });
 
-describe('binary payloads across instances on Redis', () => {
+describeNeeding('redis-server')('binary payloads across instances on Redis', () => {
   const suite = redisInstancesAroundSuite(2, realtimeOptions, [FilesChannel]);
   const connect = (instance: number, user: string, msgpack = false) => suite.connect(instance, user, { msgpack });
 

@@ -22,6 +22,7 @@ import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { TestClient } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -166,7 +167,7 @@ describe('channel state an attacker creates is bounded and released', () => {
   });
 });
 
-describe('every Redis key the library writes expires', () => {
+describeNeeding('redis-server')('every Redis key the library writes expires', () => {
   let redis: TestRedis;
   let server: TestApp;
   let inspector: Redis;

@@ -19,6 +19,7 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { redisInstancesAroundSuite } from '../support/suites.js';
 import { type ConnectOptions, TestClient } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
+import { describeNeeding } from '../support/programs.js';
 
 @Channel('room:{id}', { public: true })
 class RoomChannel {}
@@ -180,7 +181,7 @@ describe('connection caps', () => {
     });
   });
 
-  describe('per user, across instances on one Redis', () => {
+  describeNeeding('redis-server')('per user, across instances on one Redis', () => {
     const suite = redisInstancesAroundSuite(2, { authenticate: tokenIsUserId, maxConnectionsPerUser: 2 }, []);
 
     it('holds maxConnectionsPerUser for the whole cluster, and admits again once a connection closed', async () => {

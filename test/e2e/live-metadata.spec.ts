@@ -20,6 +20,7 @@ import { RealtimeClient as SdkClient } from 'nestjs-realtime/client';
 import type { TestApp } from '../support/create-app.js';
 import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
 import { TestClient, ofType } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 /** The token is the user id; `fat` brings metadata past the limit; everyone starts as a `member`. */
 function authenticate(request: IncomingMessage): RealtimeIdentity | null {
@@ -225,7 +226,7 @@ describe('on one server', () => {
   });
 });
 
-describe('presence info that changes, across instances on Redis', () => {
+describeNeeding('redis-server')('presence info that changes, across instances on Redis', () => {
   const suite = redisInstancesAroundSuite(2, options, [RoomChannel]);
 
   it('goes out once per user to the whole cluster, and every instance answers with the new info', async () => {

@@ -15,6 +15,7 @@ import { appAroundSuite } from '../support/create-app.js';
 import { redisInstancesAroundSuite } from '../support/suites.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 const open: TestClient[] = [];
 
@@ -120,7 +121,7 @@ describe('sustained abuse', () => {
   });
 });
 
-describe('the frame limit across instances, with sharedRateLimits on one Redis', () => {
+describeNeeding('redis-server')('the frame limit across instances, with sharedRateLimits on one Redis', () => {
   const suite = redisInstancesAroundSuite(
     2,
     { authenticate: tokenIsUserId, rateLimit: { limit: 5, windowMs: 60_000, closeAfter: 0 } },

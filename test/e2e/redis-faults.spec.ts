@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { Module, type Type } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Channel, ErrorCode, RealtimeModule, RealtimeService } from 'nestjs-realtime';
@@ -8,6 +8,7 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { OwnRedis } from '../support/redis-server.js';
 import { waitUntil } from '../support/wait-until.js';
 import { TestClient, ofType } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 @Channel('room:{roomId}', { public: true, presence: true })
 class RoomChannel {}
@@ -33,7 +34,7 @@ function instanceModule(redis: RedisRealtimeOptions): Type {
 
 const isChat = ofType('chat:group');
 
-describe('Redis faults (a redis-server this test starts and stops)', () => {
+describeNeeding('redis-server')('Redis faults (a redis-server this test starts and stops)', () => {
   let redis: OwnRedis;
   const apps: TestApp[] = [];
   const open: TestClient[] = [];

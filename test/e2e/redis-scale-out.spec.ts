@@ -9,6 +9,7 @@ import { tokenIsUserId } from '../support/fixtures.js';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { type Frame, TestClient, announces, ofType } from '../support/test-client.js';
 import { waitUntil } from '../support/wait-until.js';
+import { describeNeeding } from '../support/programs.js';
 
 @Channel('room:{roomId}', { public: true, presence: true })
 class RoomChannel {}
@@ -52,7 +53,7 @@ const isChat = ofType('chat:group');
 const kateJoined = announces('kate');
 const kateLeft = announces('kate', 'leaves');
 
-describe('three instances on one Redis', () => {
+describeNeeding('redis-server')('three instances on one Redis', () => {
   let redis: TestRedis;
   let inspector: Redis;
   let prefix: string;

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Browser, type Page, type WebSocketRoute, chromium } from 'playwright-core';
 import { OwnNats } from '../support/nats-server.js';
+import { type Program, chromiumPath, describeNeeding } from '../support/programs.js';
 import { OwnNginx, recommendedConfig } from '../support/nginx.js';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { useTestRedis } from '../support/redis-server.js';
@@ -38,7 +38,17 @@ describe('npm run sample', () => {
   }, 60_000);
 });
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Launches Chromium headless: `CHROMIUM_PATH`, or the first of its usual names on `PATH`. */
+function launchChromium(): Promise<Browser> {
+  const executablePath = chromiumPath();
+  if (executablePath === undefined) {
+    throw new Error('These tests need Chromium: apt-get install chromium (Debian), or set CHROMIUM_PATH');
+  }
+  return chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
 const isChat = ofType('chat:group');
 const kimLeft = announces('kim', 'leaves');
 
@@ -50,8 +60,13 @@ interface SharedBackend {
 }
 
 /** Three sample processes on one shared backend behave as one server; with `browser`, the chat page is tested too. */
-function describeThreeProcesses(name: string, start: () => Promise<SharedBackend>, browser: boolean): void {
-  describe(`three sample processes on ${name}`, () => {
+function describeThreeProcesses(
+  name: string,
+  programs: Program[],
+  start: () => Promise<SharedBackend>,
+  browser: boolean,
+): void {
+  describeNeeding(...programs)(`three sample processes on ${name}`, () => {
     let backend: SharedBackend;
     const samples: SampleProcess[] = [];
     const urls: string[] = [];
@@ -162,7 +177,7 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
     });
 
     if (browser)
-      describe('the chat page, in Chromium, on two processes', () => {
+      describeNeeding('chromium')('the chat page, in Chromium, on two processes', () => {
         let browser: Browser;
         const pages: Page[] = [];
 
@@ -218,13 +233,7 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
         const messages = (page: Page) => page.locator('#messages');
 
         beforeAll(async () => {
-          if (!existsSync(CHROMIUM)) {
-            throw new Error(`These tests need Chromium at ${CHROMIUM}: apt-get install chromium (Debian's package)`);
-          }
-          browser = await chromium.launch({
-            executablePath: CHROMIUM,
-            args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-          });
+          browser = await launchChromium();
         }, 30_000);
 
         afterAll(async () => {
@@ -328,8 +337,11 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
             await page.locator('#notices li.alert', { hasText: 'Maintenance: at noon' }).waitFor();
           }
 
-          mkdirSync(new URL('../../docs', import.meta.url), { recursive: true });
-          await ann.screenshot({ path: new URL('../../docs/chat.png', import.meta.url).pathname });
+          // `npm run screenshot` sets it to write docs/chat.png; tests never rewrite tracked files otherwise.
+          const screenshot = process.env.REALTIME_SCREENSHOT;
+          if (screenshot) {
+            await ann.screenshot({ path: screenshot });
+          }
 
           // Leaving: the others see it, and the member list drops the user.
           // (Its first "ben left" was the cut network's; this is the second.)
@@ -365,6 +377,7 @@ function describeThreeProcesses(name: string, start: () => Promise<SharedBackend
 
 describeThreeProcesses(
   'one Redis',
+  ['redis-server'],
   async () => {
     const redis = await useTestRedis();
     return {
@@ -380,6 +393,7 @@ describeThreeProcesses(
 
 describeThreeProcesses(
   'a Redis Cluster',
+  ['redis-server', 'redis-cli'],
   async () => {
     const cluster = await OwnRedisCluster.start();
     return {
@@ -393,6 +407,7 @@ describeThreeProcesses(
 
 describeThreeProcesses(
   'NATS',
+  ['nats-server'],
   async () => {
     const nats = await OwnNats.start();
     return {
@@ -404,7 +419,7 @@ describeThreeProcesses(
   false,
 );
 
-describe('the sample behind nginx', () => {
+describeNeeding('nginx', 'chromium')('the sample behind nginx', () => {
   const started: { stop(): Promise<unknown> }[] = [];
   let browser: Browser;
 
@@ -422,13 +437,7 @@ describe('the sample behind nginx', () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`These tests need Chromium at ${CHROMIUM}: apt-get install chromium (Debian's package)`);
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

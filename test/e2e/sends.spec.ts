@@ -14,6 +14,7 @@ import {
 import { tokenIsUserId } from '../support/fixtures.js';
 import { redisInstancesAroundSuite, serverAroundSuite } from '../support/suites.js';
 import { type Frame, ofType } from '../support/test-client.js';
+import { describeNeeding } from '../support/programs.js';
 
 @Channel('room:{id}', { public: true, history: 10 })
 class RoomChannel {}
@@ -176,7 +177,7 @@ describe('sends that report', () => {
   });
 });
 
-describe('sends that report, across instances on Redis', () => {
+describeNeeding('redis-server')('sends that report, across instances on Redis', () => {
   const suite = redisInstancesAroundSuite(2, { authenticate: tokenIsUserId, directMessages: true }, [RoomChannel]);
   const connect = (instance: number, user: string) => suite.connect(instance, user);
 
