@@ -75,5 +75,5 @@ export function describeNeeding(...programs: Program[]): typeof describe {
         eachSkipped(...table)(skipped(name), fn),
     skip: describe.skip,
     only: describe.only,
-  }) as typeof describe;
+  });
 }
