@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
 
 /**
- * Why a request, a subscription or the connection failed: the server's error code (see its README's table), or
+ * Why a request, a subscription or the connection failed: the server's error code (see the table in the package's docs/protocol.md), or
  * one of the client's own.
  */
 export type RealtimeErrorCode =

@@ -1,6 +1,6 @@
 import type { RealtimeEnvelope } from '../protocol/envelope.js';
 
-/** A frame as the server sends it (see the README's wire protocol). A type only: nothing is imported at run time. */
+/** A frame as the server sends it (see docs/protocol.md). A type only: nothing is imported at run time. */
 export type ServerMessage<TPayload = unknown> = RealtimeEnvelope<TPayload>;
 
 /**

@@ -68,7 +68,7 @@ export interface PerMessageDeflateOptions {
 export interface ProtectionOptions {
   /**
    * permessage-deflate, with clients that offer it: `true` (the defaults of {@link PerMessageDeflateOptions}) or
-   * settings. Default off: it costs CPU per message and memory per connection (see the README's Security section);
+   * settings. Default off: it costs CPU per message and memory per connection (see docs/security.md);
    * when on, `maxPayloadBytes` applies inflated. Sends with `{ compress: false }` skip it.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;

@@ -1,6 +1,6 @@
 /**
  * Stable error codes carried by `error` frames (`error.code`). Clients branch on these, never on messages.
- * Listed once, with their meaning, in the README's "Error codes" table.
+ * Listed once, with their meaning, in the "Error codes" table of docs/protocol.md.
  */
 export const ErrorCode = {
   /** Malformed frame: not JSON, not an object, a missing or ill-typed field. */

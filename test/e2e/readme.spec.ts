@@ -2,79 +2,97 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { SignJWT } from 'jose';
 import { ErrorCode, FailureCode } from 'nestjs-realtime';
 import type { WebSocket } from 'ws';
 import { joinLobby } from '../quickstart/client.js';
 import { chatInLobby } from '../quickstart/sdk-client.js';
-import type { Frame } from '../support/test-client.js';
+import { type Frame, TestClient } from '../support/test-client.js';
+import { waitUntil } from '../support/wait-until.js';
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');
+const doc = (name: string) => readFileSync(new URL(`docs/${name}`, root), 'utf8');
+const source = (path: string) => readFileSync(new URL(path, root), 'utf8').trimEnd();
 
-describe('README', () => {
-  it.each(['room.channel.ts', 'app.module.ts', 'client.ts', 'sdk-client.ts', 'room.channel.spec.ts'])(
-    'shows test/quickstart/%s verbatim',
+describe('README and docs/', () => {
+  it.each(['room.channel.ts', 'app.module.ts', 'token.controller.ts', 'main.ts', 'sdk-client.ts'])(
+    'the README shows test/quickstart/%s verbatim',
     (file) => {
-      const source = readFileSync(new URL(`test/quickstart/${file}`, root), 'utf8').trimEnd();
-      expect(readme).toContain(source);
+      expect(readme).toContain(source(`test/quickstart/${file}`));
     },
   );
 
-  it.each(['persist-messages.interceptor.ts', 'require-user.guard.ts'])('shows test/examples/%s verbatim', (file) => {
-    const source = readFileSync(new URL(`test/examples/${file}`, root), 'utf8').trimEnd();
-    expect(readme).toContain(source);
-  });
-
-  it('has the deployment guide show the nginx configuration the suite runs, verbatim', () => {
-    const guide = readFileSync(new URL('docs/deployment.md', root), 'utf8');
-    expect(guide).toContain(readFileSync(new URL('docs/nginx.conf', root), 'utf8').trimEnd());
-    expect(readme).toContain('(docs/deployment.md)');
+  it.each([
+    ['test/quickstart/client.ts', 'protocol.md'],
+    ['test/quickstart/room.channel.spec.ts', 'testing.md'],
+    ['test/examples/persist-messages.interceptor.ts', 'channels.md'],
+    ['test/examples/require-user.guard.ts', 'channels.md'],
+    ['docs/nginx.conf', 'deployment.md'],
+  ])('shows %s verbatim in docs/%s', (file, page) => {
+    expect(doc(page)).toContain(source(file));
   });
 
   it('lists every error code exactly once in its table', () => {
-    const rows = readme.split('\n').filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
+    const rows = doc('protocol.md')
+      .split('\n')
+      .filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
     const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);
     expect(codes.sort()).toEqual(Object.values(ErrorCode).sort());
   });
 
   it('names every failure code in the table of OnRealtimeError failures', () => {
-    const table = readme.slice(readme.indexOf('### Failures, in one place'), readme.indexOf('## Security'));
+    const protocol = doc('protocol.md');
+    const table = protocol.slice(protocol.indexOf('Failures, in one place'));
     for (const code of Object.values(FailureCode)) {
       expect(table).toContain(`\`${code}\``);
     }
   });
+
+  it('links the deployment guide', () => {
+    expect(readme).toContain('(docs/deployment.md)');
+  });
 });
 
-/** A token the quickstart app accepts, as the app's login route would sign it. */
-function signToken(sub: string): Promise<string> {
-  return new SignJWT({ sub })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(process.env.JWT_SECRET));
-}
-
+/**
+ * The quickstart as its reader runs it: `main.ts` boots the app (on a free port here), the token route signs a token,
+ * the client SDK snippet connects, joins, chats and gets its ack.
+ */
 describe('quickstart', () => {
-  let app: INestApplication;
+  let app: INestApplication | undefined;
   let url: string;
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
 
   beforeAll(async () => {
-    process.env.JWT_SECRET = 'a-quickstart-test-secret-of-32-bytes';
-    const { AppModule } = await import('../quickstart/app.module.js');
-    app = await NestFactory.create(AppModule, { logger: false });
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('http', 'ws');
+    process.env.PORT = '0';
+    const create = jest.spyOn(NestFactory, 'create');
+    await import('../quickstart/main.js');
+    // main.ts logs where it listens once it does.
+    expect(await waitUntil(() => log.mock.calls.some(([line]) => String(line).startsWith('Listening on')))).toBe(true);
+    app = (await create.mock.results[0].value) as INestApplication;
+    create.mockRestore();
+    url = String(log.mock.calls.find(([line]) => String(line).startsWith('Listening on'))![0]).slice(13);
   });
 
   afterAll(async () => {
-    await app.close();
-    delete process.env.JWT_SECRET;
+    await app?.close();
+    delete process.env.PORT;
+    log.mockRestore();
   });
 
-  it('works when pasted: the client joins the lobby, chats and gets its ack', async () => {
-    jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    const token = await signToken('alice');
-    const socket: WebSocket = joinLobby(url, token);
+  it('works through the client SDK: connects with a token from the route, joins, chats, and gets the ack', async () => {
+    log.mockClear();
+    const client = await chatInLobby(url);
+    const lines = log.mock.calls.map((call) => call.map((part) => JSON.stringify(part)).join(' '));
+    client.close();
+    expect(lines[0]).toBe('"closed -> connecting"');
+    expect(lines[1]).toBe('"connecting -> connected"');
+    expect(lines).toContain('"alice" {"text":"hi"}');
+    expect(lines.find((line) => line.startsWith('"acked"'))).toMatch(/^"acked" \{"id":"m_/);
+  });
+
+  it('works with a plain WebSocket client too (docs/protocol.md)', async () => {
+    const { token } = (await (await fetch(`${url}/token?user=bob`)).json()) as { token: string };
+    const socket: WebSocket = joinLobby(url.replace('http', 'ws'), token);
     const frames: Frame[] = [];
     const ack = await new Promise<Frame>((resolve) => {
       socket.on('message', (data: Buffer) => {
@@ -86,26 +104,13 @@ describe('quickstart', () => {
       });
     });
     expect(frames.map((frame) => frame.type)).toEqual(['system:welcome', 'subscribed', 'chat:group', 'ack']);
-    expect(frames[2]).toMatchObject({ channel: 'room:lobby', sender: 'alice', payload: { text: 'hi' } });
+    expect(frames[2]).toMatchObject({ channel: 'room:lobby', sender: 'bob', payload: { text: 'hi' } });
     expect(ack.payload).toEqual({ id: frames[2].id });
     socket.close();
   });
 
-  it('works through the client SDK: connects, joins, chats, and gets the ack', async () => {
-    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
-    log.mockClear();
-    const token = await signToken('bob');
-    const client = await chatInLobby(url, token);
-    const lines = log.mock.calls.map((call) => call.map((part) => JSON.stringify(part)).join(' '));
-    client.close();
-    expect(lines[0]).toBe('"closed -> connecting"');
-    expect(lines[1]).toBe('"connecting -> connected"');
-    expect(lines.find((line) => line.startsWith('"acked"'))).toMatch(/^"acked" \{"id":"m_/);
-    expect(lines).toContain('"bob" {"text":"hi"}');
-  });
-
-  it('refuses a handshake without a valid token', async () => {
-    const { TestClient } = await import('../support/test-client.js');
-    expect((await TestClient.refusal(url.replace('ws', 'http'), { token: 'nope' })).status).toBe(401);
+  it('refuses a handshake without a valid token, and the token route a bad name', async () => {
+    expect((await TestClient.refusal(url, { token: 'nope' })).status).toBe(401);
+    expect((await fetch(`${url}/token?user=${encodeURIComponent('no spaces')}`)).status).toBe(400);
   });
 });
