@@ -9,6 +9,8 @@ export default tseslint.config(
       'dist-dev/',
       'dist-sample/',
       'dist-bench/',
+      'docs-api/',
+      'test/vitest/node_modules/',
       'coverage/',
       'node_modules/',
       'sample/public/',

@@ -21,7 +21,7 @@ export * from './decorators/index.js';
 export { RealtimeValidationPipe } from './validation/realtime-validation.pipe.js';
 export { RealtimeAsyncApi } from './contract/realtime-asyncapi.js';
 export { StandardSchemaPipe, isStandardSchema, type StandardSchemaV1 } from './validation/standard-schema.js';
-export type { ChannelHistoryOptions, ChannelOptions } from './channels/channel-options.js';
+export type { ChannelHistoryOptions, ChannelOptions, ChannelPresenceOptions } from './channels/channel-options.js';
 export type {
   CanJoin,
   JoinVerdict,

@@ -154,10 +154,12 @@ const providers: Provider[] = [
   ],
 })
 export class RealtimeModule extends ConfigurableRealtimeModule {
+  /** The module with these options (all optional: the embedded defaults are secure). */
   static forRoot(options: typeof REALTIME_OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);
   }
 
+  /** The module with options from a factory, a class or an existing provider (with its imports and injections). */
   static forRootAsync(options: typeof REALTIME_ASYNC_OPTIONS_TYPE): DynamicModule {
     return super.forRootAsync(options);
   }

@@ -120,6 +120,7 @@ export interface AsyncApiOptions {
 
 /** What `forRootAsync({ useClass })` classes implement. */
 export interface RealtimeOptionsFactory {
+  /** The module's options, for `forRootAsync({ useClass })`. */
   createRealtimeOptions(): RealtimeModuleOptions | Promise<RealtimeModuleOptions>;
 }
 
@@ -149,6 +150,7 @@ export interface ResolvedRealtimeOptions extends ResolvedProtectionOptions {
   readonly asyncapi: (Required<Omit<AsyncApiOptions, 'description'>> & { description?: string }) | undefined;
 }
 
+/** The module options' defaults (see docs/options.md). */
 export const REALTIME_DEFAULTS = {
   path: '/realtime',
   heartbeatIntervalMs: 25_000,

@@ -88,6 +88,7 @@ export abstract class Broker {
   }
 }
 
+/** Whether a broker can deliver now, and why not. */
 export interface BrokerHealth {
   readonly up: boolean;
   /** Why it is down, for health reports. */

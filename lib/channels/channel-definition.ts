@@ -35,6 +35,7 @@ export type JoinCheck = (
  * ```
  */
 export interface CanJoin<P extends Readonly<Record<string, string>> = Readonly<Record<string, string>>> {
+  /** Decides a join: true, false (`FORBIDDEN`), or member info for this channel. */
   canJoin(
     client: RealtimeConnection,
     params: P,
@@ -69,6 +70,7 @@ export type WhisperVerdict = boolean | void | undefined | { readonly event?: str
  * ```
  */
 export interface OnWhisper {
+  /** Sees each whisper before it is relayed: false blocks it, an object alters it. */
   onWhisper(client: RealtimeConnection, whisper: Whisper): WhisperVerdict | Promise<WhisperVerdict>;
 }
 

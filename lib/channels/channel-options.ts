@@ -9,7 +9,7 @@ export interface ChannelHistoryOptions {
   readonly size: number;
   /**
    * Messages older than this are dropped, and a channel with none left is forgotten (with its Redis keys). Default
-   * one hour ({@link DEFAULT_HISTORY_TTL_MS}): history is for recovery and recent context, not an archive.
+   * one hour: history is for recovery and recent context, not an archive.
    */
   readonly ttlMs?: number;
   /** A plain `subscribe` (no `since`) is followed by the last this-many messages. Default 0, at most `size`. */

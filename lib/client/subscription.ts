@@ -11,6 +11,7 @@ export interface SubscriptionHost {
   forget(channel: string, subscription: object): void;
 }
 
+/** A subscription's `history()` answer: the channel's epoch and last offset, and the kept messages after `since`. */
 export interface HistoryPage<M extends object = MessageMap> {
   readonly epoch: string;
   readonly offset: number;

@@ -12,8 +12,10 @@ export type MessageMap = Record<string, unknown>;
 /** Request types to what their ack carries. */
 export type AckMap = Record<string, unknown>;
 
+/** Where the client is: `connecting` (a handshake in flight), `connected`, `disconnected` (waiting to reconnect) or `closed` (stopped: by `close()`, a refusal, or giving up). */
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'closed';
 
+/** What the `state` event says: the states before and after, and for a closed connection its close code and reason. */
 export interface StateChange {
   readonly from: ConnectionState;
   readonly to: ConnectionState;
@@ -34,15 +36,22 @@ export interface WebSocketLike {
   readonly readyState: number;
   /** Set to `'arraybuffer'`: binary frames (messages with bytes) are decoded from it. */
   binaryType: string;
+  /** Sends a text or binary frame. */
   send(data: string | Uint8Array): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Listens for frames. */
   addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  /** Listens for the close, with its code and reason. */
   addEventListener(type: 'close', listener: (event: { readonly code: number; readonly reason: string }) => void): void;
+  /** Listens for errors (a close follows). */
   addEventListener(type: 'error', listener: (event: object) => void): void;
 }
 
+/** A WebSocket class as the client creates it: the browser's `WebSocket`, or `ws` in Node. */
 export type WebSocketConstructor = new (url: string, protocols: string | string[]) => WebSocketLike;
 
+/** How a `RealtimeClient` connects, authenticates, reconnects and queues while offline. */
 export interface RealtimeClientOptions {
   /** The handshake token (see `tokenIn`). */
   readonly token?: string;
@@ -72,11 +81,13 @@ export interface RealtimeClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** Where a message goes: a channel, or a user (direct messages), and its metadata. */
 export interface SendOptions {
   readonly channel?: string;
   readonly recipient?: string;
 }
 
+/** Where a request goes (see {@link SendOptions}), and how long its ack may take. */
 export interface RequestOptions extends SendOptions {
   /** How long to wait for the answer, from the call (time in the offline queue counts). */
   readonly timeoutMs?: number;

@@ -36,6 +36,7 @@ export class RealtimeAsyncApi implements OnModuleInit {
     return this.#document;
   }
 
+  /** Serves the document at the `asyncapi` option's path on the app's HTTP server. */
   onModuleInit(): void {
     const served = this.options.asyncapi;
     if (served === undefined) {

@@ -22,6 +22,7 @@ export interface HistoryEntry {
   readonly frame: string;
 }
 
+/** Which kept messages of a channel a read returns. */
 export interface HistoryQuery {
   /** Only messages after this offset, oldest first; without it, the newest `limit` messages, oldest first. */
   readonly since?: number;
@@ -50,6 +51,7 @@ export interface HistoryDelivery {
 
 /** Keeps a message and publishes it to the channel's subscribers on every node in one atomic step. */
 export interface AtomicAppendPublish {
+  /** Keeps the message (the store gives out its offset) and publishes it with that offset, in one step. */
   appendAndPublish(
     channel: string,
     frame: string,

@@ -25,6 +25,7 @@ interface ChannelHistory {
   size: number;
 }
 
+/** The bounds of the in-process history store. */
 export interface MemoryHistoryStoreOptions {
   /**
    * Channels kept at most; past it the least recently used is forgotten (its next use starts a new epoch, so a

@@ -43,6 +43,7 @@ export interface RealtimeIdentity {
  * ```
  */
 export interface RealtimeAuthenticator {
+  /** Identifies the handshake's user from its request (headers, query, a `bearer.` subprotocol entry); null refuses it with 401. */
   authenticate(request: IncomingMessage): RealtimeIdentity | null | Promise<RealtimeIdentity | null>;
   /**
    * Verifies a fresh token a connection sent in band (`{type: 'refresh', token}`) and returns its identity, with the

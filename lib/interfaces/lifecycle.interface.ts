@@ -8,6 +8,7 @@ import type { RealtimeConnection } from './realtime-connection.interface.js';
  * `FORBIDDEN` or `RATE_LIMITED` with 4401, 4403 or 4429; anything else with 1011 "Connect hook failed" (logged).
  */
 export interface OnRealtimeConnect {
+  /** Called once a connection is open and welcomed (its handshake passed the authenticator and the caps). */
   onRealtimeConnect(client: RealtimeConnection): void | Promise<void>;
 }
 
@@ -20,6 +21,7 @@ export interface DisconnectInfo {
 
 /** Implemented by any provider: called once a connection has closed, after it left its channels. */
 export interface OnRealtimeDisconnect {
+  /** Called once a connection has closed and left its channels. */
   onRealtimeDisconnect(client: RealtimeConnection, info: DisconnectInfo): void | Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export interface OnRealtimeDisconnect {
  * throws is logged. Nothing is built for it when no provider implements it.
  */
 export interface OnRealtimeError {
+  /** Called with each failure the module handled by itself (see the failures table in docs/protocol.md). */
   onRealtimeError(failure: RealtimeFailure): void | Promise<void>;
 }
 
@@ -47,6 +50,7 @@ export interface HeartbeatTimeoutInfo {
  * anything else (or a throw, logged) lets the close go ahead.
  */
 export interface OnRealtimeHeartbeatTimeout {
+  /** Called when a connection has been silent too long: return false to keep it open, true (or nothing) to close it with 4001. */
   onRealtimeHeartbeatTimeout(
     client: RealtimeConnection,
     info: HeartbeatTimeoutInfo,

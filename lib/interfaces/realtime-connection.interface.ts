@@ -25,6 +25,7 @@ export interface RealtimeConnection {
   readonly protocol: string;
   /** The channels this connection is subscribed to. */
   readonly channels: readonly string[];
+  /** Whether this connection is subscribed to `channel`. */
   isSubscribed(channel: string): boolean;
   /**
    * The round trip of the last heartbeat ping, in milliseconds (undefined before the first pong): the connection's

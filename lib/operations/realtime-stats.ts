@@ -26,6 +26,7 @@ export interface RealtimeStatsSnapshot {
   readonly handlers: Readonly<Record<string, HandlerStats>>;
 }
 
+/** What the metrics interceptor counted for one message type (in `stats().handlers`). */
 export interface HandlerStats {
   readonly handled: number;
   readonly failed: number;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry, register as defaultRegistry } from 'prom-client';
 import type { RealtimeService } from '../service/realtime.service.js';
 
+/** Where `registerRealtimeMetrics` registers the metrics, and under which name prefix. */
 export interface RealtimeMetricsOptions {
   /** The registry to add the metrics to. Default: prom-client's global `register`. */
   readonly registry?: Registry;

@@ -6,6 +6,7 @@ interface Bucket {
   readonly rule: RateLimitRule;
 }
 
+/** How the in-process rate-limit store forgets idle buckets. */
 export interface MemoryRateLimitStoreOptions {
   /** How often full buckets (idle keys) are forgotten. Default 60 000 ms. */
   readonly sweepIntervalMs?: number;

@@ -24,6 +24,7 @@ export interface RealtimeRateLimitOptions extends RateLimitRule {
   readonly closeAfter?: number;
 }
 
+/** What happens to a connection that does not read what it is sent (the `backpressure` option). */
 export interface BackpressureOptions {
   /** Bytes queued for one connection past which the policy applies. Default 1 MiB. */
   readonly maxBufferedBytes?: number;

@@ -6,6 +6,7 @@ export interface RateLimitRule {
   readonly windowMs: number;
 }
 
+/** A rate-limit store's answer for one frame: allowed, or when to retry. */
 export interface RateLimitVerdict {
   readonly allowed: boolean;
   /** When refused: how long until one more frame would be allowed. */

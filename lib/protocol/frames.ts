@@ -153,6 +153,7 @@ export function pongFrame(replyTo: FrameId | undefined, payload: PongPayload): R
     : { type: ServerFrameType.PONG, replyTo, payload };
 }
 
+/** What `system:welcome` tells a client that connected: its connection id, its user, the heartbeat interval. */
 export interface WelcomePayload {
   readonly connectionId: string;
   readonly userId: string | null;

@@ -1,5 +1,6 @@
 import type { RealtimeMessage } from './envelope-factory.js';
 
+/** How `RealtimeService.publishBatched` collects a burst into one `batch` frame. */
 export interface BatchOptions {
   /** How long messages are collected, from the first one. 1 to 60 000 ms. */
   readonly windowMs: number;

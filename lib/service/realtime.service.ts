@@ -27,6 +27,7 @@ import { type BatchOptions, MessageBatcher } from './message-batcher.js';
 /** The type of the frames `publishBatched` sends. */
 export const BATCH_TYPE = 'batch';
 
+/** How a message may be delivered: dropped for a connection that is behind, or never compressed. */
 export interface DeliveryOptions {
   /**
    * May be dropped for a connection that is behind (more than `backpressure.volatileBufferedBytes` queued), instead
@@ -41,6 +42,7 @@ export interface DeliveryOptions {
   readonly compress?: boolean;
 }
 
+/** The options of every send of `RealtimeService`: delivery, and the connections left out. */
 export interface SendOptions extends DeliveryOptions {
   /** Connection ids that must not receive the message (the sender's own connection, typically). */
   readonly except?: string | readonly string[];
@@ -64,6 +66,7 @@ export interface UserSendResult<T = unknown> extends SendResult<T> {
   readonly online: boolean;
 }
 
+/** `RealtimeService.health()`: up while the endpoint accepts connections and the broker can deliver. */
 export interface RealtimeHealth {
   readonly up: boolean;
   readonly accepting: boolean;
@@ -71,8 +74,10 @@ export interface RealtimeHealth {
   readonly broker: BrokerHealth;
 }
 
+/** Who `RealtimeService.disconnect` closes: one connection, or every connection of a user, on every node. */
 export type DisconnectTarget = { readonly connectionId: string } | { readonly userId: string };
 
+/** The close code and reason `RealtimeService.disconnect` sends. */
 export interface DisconnectOptions {
   /** WebSocket close code. Default 1008 (policy violation). */
   readonly code?: number;
@@ -325,18 +330,22 @@ export class RealtimeService implements OnModuleDestroy {
     return this.registry.get(connectionId)?.setMetadata(patch);
   }
 
+  /** A connection of this node, by id; undefined when it is elsewhere or gone. */
   getConnection(connectionId: string): RealtimeConnection | undefined {
     return this.registry.get(connectionId)?.view;
   }
 
+  /** Every connection of this node. */
   getConnections(): RealtimeConnection[] {
     return [...this.registry.all()].map((connection) => connection.view);
   }
 
+  /** The connections of a user on this node. */
   getUserConnections(userId: string): RealtimeConnection[] {
     return [...this.registry.ofUser(userId)].map((connection) => connection.view);
   }
 
+  /** The connections of this node subscribed to a channel. */
   getChannelConnections(channel: string): RealtimeConnection[] {
     return [...this.registry.inChannel(channel)].map((connection) => connection.view);
   }

@@ -22,6 +22,7 @@ export class RealtimeHealthIndicator {
     private readonly realtime: RealtimeService,
   ) {}
 
+  /** The realtime layer's health for a terminus `HealthCheckService.check([...])`: up, or down with the reason. */
   isHealthy(key = 'realtime'): HealthIndicatorResult {
     const indicator = this.indicators.check(key);
     const { up, accepting, connections, broker } = this.realtime.health();

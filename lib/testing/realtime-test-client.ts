@@ -97,6 +97,7 @@ export class RealtimeTestClient {
     return answer.payload ?? {};
   }
 
+  /** Unsubscribes; resolves on the server's ack, or throws its refusal. */
   async unsubscribe(channel: string): Promise<void> {
     await this.#call({ type: 'unsubscribe', channel }, `the ack of unsubscribe from ${channel}`);
   }

@@ -23,6 +23,7 @@ import { RealtimeTestError } from './realtime-test-error.js';
  */
 export type RealtimeTransport = 'in-process' | 'socket';
 
+/** How `RealtimeTesting.create` connects test clients, and how long they wait. */
 export interface RealtimeTestingOptions {
   /** Default `in-process`. */
   readonly transport?: RealtimeTransport;

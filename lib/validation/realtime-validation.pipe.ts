@@ -78,7 +78,11 @@ export class RealtimeValidationPipe extends ValidationPipe {
     return this.#compile(metatype).reason;
   }
 
-  // `any`, as ValidationPipe's own is a promise: a compiled result is returned as it is, without one.
+  /**
+   * Validates (and, with `transform`, converts) a payload: the compiled check for DTOs that have one,
+   * `ValidationPipe`'s own path for the rest. Returns `any`, as ValidationPipe's own does a promise: a compiled
+   * result is returned as it is, without one.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override transform(value: unknown, metadata: ArgumentMetadata): any {
     const result = this.#packages === undefined ? SLOW : this.#tryCompiled(value, metadata);

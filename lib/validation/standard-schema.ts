@@ -8,6 +8,7 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly '~standard': {
     readonly version: 1;
     readonly vendor: string;
+    /** Validates a value: its output, or the issues found. */
     readonly validate: (value: unknown) => StandardSchemaV1.Result<Output> | Promise<StandardSchemaV1.Result<Output>>;
     readonly types?: { readonly input: Input; readonly output: Output } | undefined;
   };
@@ -15,14 +16,18 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
 
 // eslint-disable-next-line @typescript-eslint/no-namespace
 export declare namespace StandardSchemaV1 {
+  /** What `validate` returns: the output, or the issues. */
   type Result<Output> = SuccessResult<Output> | FailureResult;
+  /** A valid value, as the schema outputs it. */
   interface SuccessResult<Output> {
     readonly value: Output;
     readonly issues?: undefined;
   }
+  /** An invalid value: what is wrong with it. */
   interface FailureResult {
     readonly issues: readonly Issue[];
   }
+  /** One problem, and where in the value. */
   interface Issue {
     readonly message: string;
     readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
