@@ -165,7 +165,8 @@ export const REALTIME_DEFAULTS = {
   ...PROTECTION_DEFAULTS,
 } as const;
 
-const KNOWN_OPTIONS: readonly (keyof RealtimeModuleOptions)[] = [
+/** Every option of `RealtimeModule.forRoot`: unknown keys are refused, and the docs tables are checked against it. */
+export const REALTIME_OPTION_KEYS: readonly (keyof RealtimeModuleOptions)[] = [
   'path',
   'port',
   'host',
@@ -196,7 +197,7 @@ export function resolveRealtimeOptions(options: RealtimeModuleOptions | undefine
   if (options == null || typeof options !== 'object') {
     throw new RealtimeOptionsError(`RealtimeModule options must be an object, got ${describeValue(options)}`);
   }
-  rejectUnknownKeys('RealtimeModule option', options, KNOWN_OPTIONS);
+  rejectUnknownKeys('RealtimeModule option', options, REALTIME_OPTION_KEYS);
   const resolved: ResolvedRealtimeOptions = {
     ...resolveProtectionOptions(options),
     path: check('path', options.path ?? REALTIME_DEFAULTS.path, isPath, 'a URL path starting with "/"'),

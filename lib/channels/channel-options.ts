@@ -92,8 +92,11 @@ export const NO_CHANNEL_OPTIONS: ResolvedChannelOptions = Object.freeze({
   whispers: false,
 });
 
-const KNOWN = new Set(['presence', 'history', 'whispers', 'public']);
-const KNOWN_HISTORY = new Set(['size', 'ttlMs', 'replayOnJoin']);
+/** Every `@Channel` option (with {@link DEFAULT_PRESENCE}'s and the history object's keys): the docs table is checked against them. */
+export const CHANNEL_OPTION_KEYS = ['presence', 'history', 'whispers', 'public'] as const;
+export const HISTORY_OPTION_KEYS = ['size', 'ttlMs', 'replayOnJoin'] as const;
+const KNOWN = new Set<string>(CHANNEL_OPTION_KEYS);
+const KNOWN_HISTORY = new Set<string>(HISTORY_OPTION_KEYS);
 const KNOWN_PRESENCE = new Set(Object.keys(DEFAULT_PRESENCE));
 
 /** Validates `@Channel` options; throws an error naming the pattern, the option and the bad value. */

@@ -45,7 +45,8 @@ export interface ResolvedNatsOptions {
   readonly sharedRateLimits: boolean;
 }
 
-const KNOWN = [
+/** Every option of `natsRealtime()`: unknown keys are refused, and the docs table is checked against it. */
+export const NATS_OPTION_KEYS = [
   'servers',
   'connection',
   'prefix',
@@ -60,7 +61,7 @@ export function resolveNatsOptions(options: NatsRealtimeOptions = {}): ResolvedN
   if (typeof options !== 'object' || options === null) {
     throw new RealtimeOptionsError(`natsRealtime() expects an options object, got ${describeValue(options)}`);
   }
-  rejectUnknownKeys('natsRealtime option', options, KNOWN);
+  rejectUnknownKeys('natsRealtime option', options, NATS_OPTION_KEYS);
   const {
     servers = 'nats://127.0.0.1:4222',
     connection = {},

@@ -57,7 +57,8 @@ export interface ResolvedRedisOptions {
   readonly sharedRateLimits: boolean;
 }
 
-const KNOWN = [
+/** Every option of `redisRealtime()`: unknown keys are refused, and the docs table is checked against it. */
+export const REDIS_OPTION_KEYS = [
   'url',
   'cluster',
   'clusterOptions',
@@ -74,7 +75,7 @@ export function resolveRedisOptions(options: RedisRealtimeOptions = {}): Resolve
   if (typeof options !== 'object' || options === null) {
     throw new RealtimeOptionsError(`redisRealtime() expects an options object, got ${describeValue(options)}`);
   }
-  rejectUnknownKeys('redisRealtime option', options, KNOWN);
+  rejectUnknownKeys('redisRealtime option', options, REDIS_OPTION_KEYS);
   if (options.url !== undefined && options.cluster !== undefined) {
     throw new RealtimeOptionsError(
       'redisRealtime options "url" and "cluster" exclude each other: one Redis, or the nodes of a Redis Cluster',
