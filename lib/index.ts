@@ -30,24 +30,14 @@ export type {
   Whisper,
   WhisperVerdict,
 } from './channels/channel-definition.js';
-export { PresenceStore, type PresenceExpiryListener, type PresenceMember } from './presence/presence-store.js';
+// The backends an app configures (the `broker`, `presenceStore`, `historyStore` and `connectionCounter` options);
+// what backend authors need (the base classes, topicOf, the conformance suites) is in nestjs-realtime/backend.
+export type { PresenceMember } from './presence/presence-store.js';
 export { MemoryPresenceStore } from './presence/memory-presence-store.js';
-export { ConnectionCounter } from './connection/connection-counter.js';
 export { MemoryConnectionCounter } from './connection/memory-connection-counter.js';
-export type { BackendContext } from './backend/backend-context.js';
-export {
-  HistoryStore,
-  withOffset,
-  type AtomicAppendPublish,
-  type HistoryDelivery,
-  type HistoryEntry,
-  type HistoryLimits,
-  type HistoryPage,
-  type HistoryPosition,
-  type HistoryQuery,
-  type KeptMessage,
-} from './history/history-store.js';
 export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './history/memory-history-store.js';
+export { LocalBroker } from './broker/local-broker.js';
+export type { BrokerHealth } from './broker/broker.js';
 export { PER_MESSAGE_DEFLATE_DEFAULTS } from './protection/protection.options.js';
 export type {
   BackpressureOptions,
@@ -61,10 +51,9 @@ export { RealtimeLoggingInterceptor } from './operations/realtime-logging.interc
 export { RealtimeMetricsInterceptor } from './operations/realtime-metrics.interceptor.js';
 export { RateLimit } from './protection/rate-limit.decorator.js';
 export { RateLimitGuard } from './protection/rate-limit.guard.js';
-export { RateLimitStore, type RateLimitRule, type RateLimitVerdict } from './protection/rate-limit-store.js';
+export type { RateLimitRule } from './protection/rate-limit-store.js';
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './protection/memory-rate-limit-store.js';
 export * from './errors/index.js';
-export * from './broker/index.js';
 export type * from './interfaces/index.js';
 export { getHandshakeToken } from './server/handshake-token.js';
 export { jwtAuth, JwtRefusedError, type JwtAuthenticate } from './auth/jwt-auth.js';

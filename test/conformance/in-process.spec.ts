@@ -1,44 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { LocalBroker, MemoryHistoryStore, MemoryPresenceStore } from 'nestjs-realtime';
 import {
-  LocalBroker,
   MemoryConnectionCounter,
-  MemoryHistoryStore,
-  MemoryPresenceStore,
   MemoryRateLimitStore,
-} from 'nestjs-realtime';
-import { describeBroker } from './broker.conformance.js';
-import { describeConnectionCounter } from './connection-counter.conformance.js';
-import { describeHistoryStore } from './history-store.conformance.js';
-import { describePresenceStore } from './presence-store.conformance.js';
-import { describeRateLimitStore } from './rate-limit-store.conformance.js';
-import { TEST_CONTEXT } from './test-context.js';
+  describeBrokerConformance,
+  describeConnectionCounterConformance,
+  describeHistoryStoreConformance,
+  describePresenceStoreConformance,
+  describeRateLimitStoreConformance,
+  conformanceContext,
+} from 'nestjs-realtime/backend';
+
+/** Jest's functions, for the library's runner-agnostic conformance suites. */
+const runner = { describe, it, expect, beforeEach, afterEach };
 
 // The embedded defaults serve one node: both "nodes" of the suites are the same store.
-describeBroker(
+describeBrokerConformance(
+  runner,
   'LocalBroker',
   () => Promise.resolve({ brokers: [new LocalBroker()], close: () => Promise.resolve() }),
   1,
 );
 
-describePresenceStore('MemoryPresenceStore', async () => {
+describePresenceStoreConformance(runner, 'MemoryPresenceStore', async () => {
   const store = new MemoryPresenceStore();
-  await store.start(TEST_CONTEXT('node-a'));
+  await store.start(conformanceContext('node-a'));
   return { nodes: [store, store], close: () => store.close() };
 });
 
-describeHistoryStore('MemoryHistoryStore', async () => {
+describeHistoryStoreConformance(runner, 'MemoryHistoryStore', async () => {
   const store = new MemoryHistoryStore();
-  await store.start(TEST_CONTEXT('node-a'));
+  await store.start(conformanceContext('node-a'));
   return { nodes: [store, store], close: () => store.close() };
 });
 
-describeConnectionCounter('MemoryConnectionCounter', async () => {
+describeConnectionCounterConformance(runner, 'MemoryConnectionCounter', async () => {
   const counter = new MemoryConnectionCounter();
-  await counter.start(TEST_CONTEXT('node-a'));
+  await counter.start(conformanceContext('node-a'));
   return { nodes: [counter, counter], close: () => counter.close() };
 });
 
-describeRateLimitStore('MemoryRateLimitStore', async () => {
+describeRateLimitStoreConformance(runner, 'MemoryRateLimitStore', async () => {
   const store = new MemoryRateLimitStore();
-  await store.start(TEST_CONTEXT('node-a'));
+  await store.start(conformanceContext('node-a'));
   return { nodes: [store, store], close: () => store.close() };
 });

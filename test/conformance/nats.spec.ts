@@ -1,13 +1,18 @@
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { natsRealtime } from 'nestjs-realtime/nats';
 import { OwnNats } from '../support/nats-server.js';
-import { describeBroker } from './broker.conformance.js';
-import { describeConnectionCounter } from './connection-counter.conformance.js';
-import { describeHistoryStore } from './history-store.conformance.js';
-import { describePresenceStore } from './presence-store.conformance.js';
-import { describeRateLimitStore } from './rate-limit-store.conformance.js';
-import { startedPair } from './test-context.js';
 import { describeNeeding } from '../support/programs.js';
+import {
+  describeBrokerConformance,
+  describeConnectionCounterConformance,
+  describeHistoryStoreConformance,
+  describePresenceStoreConformance,
+  describeRateLimitStoreConformance,
+  startedPair,
+} from 'nestjs-realtime/backend';
+
+/** Jest's functions, for the library's runner-agnostic conformance suites. */
+const runner = { describe, it, expect, beforeEach, afterEach };
 
 describeNeeding('nats-server')('on NATS', () => {
   // The same suites as on Redis, on a nats-server -js this file starts.
@@ -30,27 +35,27 @@ describeNeeding('nats-server')('on NATS', () => {
     ] as const;
   }
 
-  describeBroker('NatsBroker', () => {
+  describeBrokerConformance(runner, 'NatsBroker', () => {
     const [a, b] = twoInstances();
     return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
   });
 
-  describePresenceStore('NatsPresenceStore', () => {
+  describePresenceStoreConformance(runner, 'NatsPresenceStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.presenceStore, b.presenceStore);
   });
 
-  describeHistoryStore('NatsHistoryStore', () => {
+  describeHistoryStoreConformance(runner, 'NatsHistoryStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.historyStore, b.historyStore);
   });
 
-  describeConnectionCounter('NatsConnectionCounter', () => {
+  describeConnectionCounterConformance(runner, 'NatsConnectionCounter', () => {
     const [a, b] = twoInstances();
     return startedPair(a.connectionCounter, b.connectionCounter);
   });
 
-  describeRateLimitStore('NatsRateLimitStore', () => {
+  describeRateLimitStoreConformance(runner, 'NatsRateLimitStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.rateLimitStore!, b.rateLimitStore!);
   });

@@ -1,14 +1,19 @@
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { uniquePrefix } from '../support/redis-server.js';
-import { describeBroker } from './broker.conformance.js';
-import { describeConnectionCounter } from './connection-counter.conformance.js';
-import { describeHistoryStore } from './history-store.conformance.js';
-import { describePresenceStore } from './presence-store.conformance.js';
-import { describeRateLimitStore } from './rate-limit-store.conformance.js';
-import { startedPair } from './test-context.js';
 import { describeNeeding } from '../support/programs.js';
+import {
+  describeBrokerConformance,
+  describeConnectionCounterConformance,
+  describeHistoryStoreConformance,
+  describePresenceStoreConformance,
+  describeRateLimitStoreConformance,
+  startedPair,
+} from 'nestjs-realtime/backend';
+
+/** Jest's functions, for the library's runner-agnostic conformance suites. */
+const runner = { describe, it, expect, beforeEach, afterEach };
 
 describeNeeding('redis-server', 'redis-cli')('on a Redis Cluster', () => {
   // The same suites as on one Redis, on a real Redis Cluster of three primaries this file starts.
@@ -31,27 +36,27 @@ describeNeeding('redis-server', 'redis-cli')('on a Redis Cluster', () => {
     ] as const;
   }
 
-  describeBroker('RedisBroker on a Redis Cluster', () => {
+  describeBrokerConformance(runner, 'RedisBroker on a Redis Cluster', () => {
     const [a, b] = twoInstances();
     return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
   });
 
-  describePresenceStore('RedisPresenceStore on a Redis Cluster', () => {
+  describePresenceStoreConformance(runner, 'RedisPresenceStore on a Redis Cluster', () => {
     const [a, b] = twoInstances();
     return startedPair(a.presenceStore, b.presenceStore);
   });
 
-  describeHistoryStore('RedisHistoryStore on a Redis Cluster', () => {
+  describeHistoryStoreConformance(runner, 'RedisHistoryStore on a Redis Cluster', () => {
     const [a, b] = twoInstances();
     return startedPair(a.historyStore, b.historyStore);
   });
 
-  describeConnectionCounter('RedisConnectionCounter on a Redis Cluster', () => {
+  describeConnectionCounterConformance(runner, 'RedisConnectionCounter on a Redis Cluster', () => {
     const [a, b] = twoInstances();
     return startedPair(a.connectionCounter, b.connectionCounter);
   });
 
-  describeRateLimitStore('RedisRateLimitStore on a Redis Cluster', () => {
+  describeRateLimitStoreConformance(runner, 'RedisRateLimitStore on a Redis Cluster', () => {
     const [a, b] = twoInstances();
     return startedPair(a.rateLimitStore!, b.rateLimitStore!);
   });

@@ -1,13 +1,18 @@
-import { afterAll, beforeAll } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
-import { describeBroker } from './broker.conformance.js';
-import { describeConnectionCounter } from './connection-counter.conformance.js';
-import { describeHistoryStore } from './history-store.conformance.js';
-import { describePresenceStore } from './presence-store.conformance.js';
-import { describeRateLimitStore } from './rate-limit-store.conformance.js';
-import { startedPair } from './test-context.js';
 import { describeNeeding } from '../support/programs.js';
+import {
+  describeBrokerConformance,
+  describeConnectionCounterConformance,
+  describeHistoryStoreConformance,
+  describePresenceStoreConformance,
+  describeRateLimitStoreConformance,
+  startedPair,
+} from 'nestjs-realtime/backend';
+
+/** Jest's functions, for the library's runner-agnostic conformance suites. */
+const runner = { describe, it, expect, beforeEach, afterEach };
 
 describeNeeding('redis-server')('on Redis', () => {
   let redis: TestRedis;
@@ -29,27 +34,27 @@ describeNeeding('redis-server')('on Redis', () => {
     ] as const;
   }
 
-  describeBroker('RedisBroker', () => {
+  describeBrokerConformance(runner, 'RedisBroker', () => {
     const [a, b] = twoInstances();
     return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
   });
 
-  describePresenceStore('RedisPresenceStore', () => {
+  describePresenceStoreConformance(runner, 'RedisPresenceStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.presenceStore, b.presenceStore);
   });
 
-  describeHistoryStore('RedisHistoryStore', () => {
+  describeHistoryStoreConformance(runner, 'RedisHistoryStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.historyStore, b.historyStore);
   });
 
-  describeConnectionCounter('RedisConnectionCounter', () => {
+  describeConnectionCounterConformance(runner, 'RedisConnectionCounter', () => {
     const [a, b] = twoInstances();
     return startedPair(a.connectionCounter, b.connectionCounter);
   });
 
-  describeRateLimitStore('RedisRateLimitStore', () => {
+  describeRateLimitStoreConformance(runner, 'RedisRateLimitStore', () => {
     const [a, b] = twoInstances();
     return startedPair(a.rateLimitStore!, b.rateLimitStore!);
   });

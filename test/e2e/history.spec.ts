@@ -1,15 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
-import {
-  Channel,
-  ErrorCode,
-  type HistoryLimits,
-  type HistoryPage,
-  type HistoryQuery,
-  MemoryHistoryStore,
-  RealtimeModule,
-  RealtimeService,
-} from 'nestjs-realtime';
+import { Channel, ErrorCode, MemoryHistoryStore, RealtimeModule, RealtimeService } from 'nestjs-realtime';
+import { type HistoryLimits, type HistoryPage, type HistoryQuery } from 'nestjs-realtime/backend';
 import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { type Frame, TestClient, ofType } from '../support/test-client.js';

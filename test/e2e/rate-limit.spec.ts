@@ -6,11 +6,10 @@ import {
   OnMessage,
   RateLimit,
   type RateLimitRule,
-  RateLimitStore,
-  type RateLimitVerdict,
   RealtimeModule,
   type RealtimeModuleOptions,
 } from 'nestjs-realtime';
+import { RateLimitStore, type RateLimitVerdict } from 'nestjs-realtime/backend';
 import { appAroundSuite } from '../support/create-app.js';
 import { redisInstancesAroundSuite } from '../support/suites.js';
 import { tokenIsUserId } from '../support/fixtures.js';

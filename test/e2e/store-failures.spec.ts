@@ -3,14 +3,12 @@ import { Module } from '@nestjs/common';
 import {
   Channel,
   ErrorCode,
-  type HistoryEntry,
-  type HistoryPage,
-  type HistoryPosition,
   MemoryHistoryStore,
   MemoryPresenceStore,
   RealtimeModule,
   RealtimeService,
 } from 'nestjs-realtime';
+import { type HistoryEntry, type HistoryPage, type HistoryPosition } from 'nestjs-realtime/backend';
 import { type TestApp, startApp } from '../support/create-app.js';
 import { tokenIsUserId } from '../support/fixtures.js';
 import { TestClient } from '../support/test-client.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { type HistoryLimits, MemoryHistoryStore, withOffset } from 'nestjs-realtime';
+import { MemoryHistoryStore } from 'nestjs-realtime';
+import { type HistoryLimits, withOffset } from 'nestjs-realtime/backend';
 
 const forever: HistoryLimits = { size: 3, ttlMs: 3_600_000 };
 const hour: HistoryLimits = { size: 10, ttlMs: 3_600_000 };

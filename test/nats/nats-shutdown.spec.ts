@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { natsRealtime } from 'nestjs-realtime/nats';
-import { TEST_CONTEXT } from '../conformance/test-context.js';
 import { OwnNats } from '../support/nats-server.js';
 import { waitUntil } from '../support/wait-until.js';
 import { describeNeeding } from '../support/programs.js';
+import { conformanceContext } from 'nestjs-realtime/backend';
 
 describeNeeding('nats-server')('with a NATS server', () => {
   describe('closing the NATS backend', () => {
@@ -19,8 +19,8 @@ describeNeeding('nats-server')('with a NATS server', () => {
 
     it('does not hang while NATS is away: the connection is closed instead of drained', async () => {
       const { broker, presenceStore } = natsRealtime({ servers: nats.url, prefix: nats.prefix() });
-      await broker.start(TEST_CONTEXT('node-a'));
-      await presenceStore.start(TEST_CONTEXT('node-a'));
+      await broker.start(conformanceContext('node-a'));
+      await presenceStore.start(conformanceContext('node-a'));
       await nats.stop();
       expect(await waitUntil(() => !broker.health().up, 10_000)).toBe(true);
       await presenceStore.close();

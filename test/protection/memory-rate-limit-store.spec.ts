@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { MemoryRateLimitStore } from 'nestjs-realtime';
+import { MemoryRateLimitStore } from 'nestjs-realtime/backend';
 
 const rule = { limit: 4, windowMs: 1000 };
 

@@ -1,10 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { RateLimitRule, RateLimitStore, RateLimitVerdict } from 'nestjs-realtime';
-import { waitUntil } from '../support/wait-until.js';
+import type { ConformanceRunner } from './runner.js';
+import type { RateLimitRule } from '../index.js';
+import type { RateLimitStore, RateLimitVerdict } from '../index.js';
+import { waitUntil } from './wait-until.js';
 
 /** Two nodes of one rate-limit backend (for an in-process store, the same store twice) and how to end them. */
 export interface RateLimitBackend {
   readonly nodes: readonly [RateLimitStore, RateLimitStore];
+  /** Ends what `open` started (called after each test). */
   close(): Promise<void>;
 }
 
@@ -12,7 +14,12 @@ const consume = async (store: RateLimitStore, key: string, rule: RateLimitRule):
   await store.consume(key, rule);
 
 /** What every RateLimitStore must do, written once and run against each implementation. */
-export function describeRateLimitStore(name: string, open: () => Promise<RateLimitBackend>): void {
+export function describeRateLimitStoreConformance(
+  runner: ConformanceRunner,
+  name: string,
+  open: () => Promise<RateLimitBackend>,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = runner;
   describe(`${name} (RateLimitStore conformance)`, () => {
     let backend: RateLimitBackend;
     let a: RateLimitStore;

@@ -1,14 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ConnectionCounter } from 'nestjs-realtime';
+import type { ConformanceRunner } from './runner.js';
+import type { ConnectionCounter } from '../index.js';
 
 /** Two nodes of one counting backend (for an in-process counter, the same counter twice) and how to end them. */
 export interface CounterBackend {
   readonly nodes: readonly [ConnectionCounter, ConnectionCounter];
+  /** Ends what `open` started (called after each test). */
   close(): Promise<void>;
 }
 
 /** What every ConnectionCounter must do, written once and run against each implementation. */
-export function describeConnectionCounter(name: string, open: () => Promise<CounterBackend>): void {
+export function describeConnectionCounterConformance(
+  runner: ConformanceRunner,
+  name: string,
+  open: () => Promise<CounterBackend>,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = runner;
   describe(`${name} (ConnectionCounter conformance)`, () => {
     let backend: CounterBackend;
     let a: ConnectionCounter;

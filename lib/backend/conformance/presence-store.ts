@@ -1,9 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { PresenceMember, PresenceStore } from 'nestjs-realtime';
+import type { ConformanceRunner } from './runner.js';
+import type { PresenceMember } from '../index.js';
+import type { PresenceStore } from '../index.js';
 
 /** Two nodes of one presence backend (for an in-process store, the same store twice) and how to end them. */
 export interface PresenceBackend {
   readonly nodes: readonly [PresenceStore, PresenceStore];
+  /** Ends what `open` started (called after each test). */
   close(): Promise<void>;
 }
 
@@ -11,7 +13,12 @@ const alice: PresenceMember = { userId: 'alice', info: { name: 'Alice' } };
 const bob: PresenceMember = { userId: 'bob', info: {} };
 
 /** What every PresenceStore must do, written once and run against each implementation. */
-export function describePresenceStore(name: string, open: () => Promise<PresenceBackend>): void {
+export function describePresenceStoreConformance(
+  runner: ConformanceRunner,
+  name: string,
+  open: () => Promise<PresenceBackend>,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = runner;
   describe(`${name} (PresenceStore conformance)`, () => {
     let backend: PresenceBackend;
     let a: PresenceStore;

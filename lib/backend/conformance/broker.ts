@@ -1,10 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Broker, BrokerMessage } from 'nestjs-realtime';
-import { EventLog } from '../support/event-log.js';
+import type { ConformanceRunner } from './runner.js';
+import type { Broker, BrokerMessage } from '../index.js';
+import { EventLog } from './event-log.js';
 
 /** Unstarted brokers of one backend (one for an in-process broker: it serves one node) and how to end them. */
 export interface BrokerBackend {
   readonly brokers: readonly Broker[];
+  /** Ends what `open` started (called after each test). */
   close(): Promise<void>;
 }
 
@@ -27,7 +28,13 @@ const WRITTEN_PER_NODE = 3;
  * `nodeCount`: how many brokers `open` gives (1 for the in-process broker). The cross-node cases are defined only for
  * two or more: with one node they would have nothing to check.
  */
-export function describeBroker(name: string, open: () => Promise<BrokerBackend>, nodeCount = 2): void {
+export function describeBrokerConformance(
+  runner: ConformanceRunner,
+  name: string,
+  open: () => Promise<BrokerBackend>,
+  nodeCount = 2,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = runner;
   describe(`${name} (Broker conformance)`, () => {
     let backend: BrokerBackend;
     let nodes: Node[];
@@ -65,9 +72,8 @@ export function describeBroker(name: string, open: () => Promise<BrokerBackend>,
       { kind: 'disconnect', target: { userId: 'alice' }, code: 4001, reason: 'bye' },
     ];
 
-    it.each(messages.map((message) => [message.kind, message] as const))(
-      'hands a %s message to every interested node, this one included, unchanged',
-      async (_kind, message) => {
+    for (const message of messages) {
+      it(`hands a ${message.kind} message to every interested node, this one included, unchanged`, async () => {
         for (const node of nodes) {
           await node.broker.subscribe('channel:room:1');
           await node.broker.subscribe('user:alice');
@@ -77,8 +83,8 @@ export function describeBroker(name: string, open: () => Promise<BrokerBackend>,
         for (const node of reached) {
           expect(await node.received.waitFor(() => true)).toEqual(message);
         }
-      },
-    );
+      });
+    }
 
     it('hands each node a message once', async () => {
       for (const node of nodes) {

@@ -1,9 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type HistoryLimits, type HistoryStore, withOffset } from 'nestjs-realtime';
+import type { ConformanceRunner } from './runner.js';
+import { type HistoryLimits, type HistoryStore, withOffset } from '../index.js';
 
 /** Two nodes of one history backend (for an in-process store, the same store twice) and how to end them. */
 export interface HistoryBackend {
   readonly nodes: readonly [HistoryStore, HistoryStore];
+  /** Ends what `open` started (called after each test). */
   close(): Promise<void>;
 }
 
@@ -12,7 +13,12 @@ const ten: HistoryLimits = { size: 10, ttlMs: 3_600_000 };
 const frame = (text: string) => JSON.stringify({ type: 'chat:group', payload: text });
 
 /** What every HistoryStore must do, written once and run against each implementation. */
-export function describeHistoryStore(name: string, open: () => Promise<HistoryBackend>): void {
+export function describeHistoryStoreConformance(
+  runner: ConformanceRunner,
+  name: string,
+  open: () => Promise<HistoryBackend>,
+): void {
+  const { describe, it, expect, beforeEach, afterEach } = runner;
   describe(`${name} (HistoryStore conformance)`, () => {
     let backend: HistoryBackend;
     let a: HistoryStore;
