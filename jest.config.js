@@ -4,7 +4,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^nestjs-realtime$': '<rootDir>/lib/index.ts',
-    '^nestjs-realtime/(client|prometheus|terminus|redis|nats|testing|backend)$': '<rootDir>/lib/$1/index.ts',
+    '^nestjs-realtime/(client|prometheus|terminus|redis|nats|testing|backend|protocol)$': '<rootDir>/lib/$1/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

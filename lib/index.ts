@@ -58,20 +58,6 @@ export type * from './interfaces/index.js';
 export { getHandshakeToken } from './server/handshake-token.js';
 export { jwtAuth, JwtRefusedError, type JwtAuthenticate } from './auth/jwt-auth.js';
 export type { JwtAuthOptions } from './auth/jwt-options.js';
-export {
-  CloseCode,
-  ControlType,
-  ErrorCode,
-  MessageType,
-  ServerFrameType,
-  SUBPROTOCOL,
-  eventType,
-  type ErrorBody,
-  type EnvelopeMetadata,
-  type FrameId,
-  type InboundFrame,
-  type MemberPayload,
-  type RealtimeEnvelope,
-  type SubscribedPayload,
-  type WelcomePayload,
-} from './protocol/index.js';
+// The protocol's names app code uses; the whole wire protocol, for client authors, is in nestjs-realtime/protocol.
+export { CloseCode, ErrorCode, MessageType, eventType } from './protocol/index.js';
+export type { EnvelopeMetadata, FrameId, InboundFrame, RealtimeEnvelope } from './protocol/index.js';
