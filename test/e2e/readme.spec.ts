@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ErrorCode, FailureCode } from 'nestjs-realtime';
+import { CloseCode, ErrorCode, FailureCode } from 'nestjs-realtime';
 import type { WebSocket } from 'ws';
 import { joinLobby } from '../quickstart/client.js';
 import { chatInLobby } from '../quickstart/sdk-client.js';
@@ -38,6 +38,14 @@ describe('README and docs/', () => {
       .filter((line) => /^\| `[A-Z_]+` +\|/.test(line));
     const codes = rows.map((line) => /^\| `([A-Z_]+)`/.exec(line)?.[1]);
     expect(codes.sort()).toEqual(Object.values(ErrorCode).sort());
+  });
+
+  it('lists every close code exactly once in its table', () => {
+    const rows = doc('protocol.md')
+      .split('\n')
+      .filter((line) => /^\| +\d{4} \| `[A-Z_]+` +\|/.test(line));
+    const documented = rows.map((line) => /^\| +(\d{4}) \| `([A-Z_]+)`/.exec(line)!.slice(1));
+    expect(documented.map(([code, name]) => [name, Number(code)]).sort()).toEqual(Object.entries(CloseCode).sort());
   });
 
   it('names every failure code in the table of OnRealtimeError failures', () => {
