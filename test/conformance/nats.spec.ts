@@ -2,14 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { natsRealtime } from 'nestjs-realtime/nats';
 import { OwnNats } from '../support/nats-server.js';
 import { describeNeeding } from '../support/programs.js';
-import {
-  describeBrokerConformance,
-  describeConnectionCounterConformance,
-  describeHistoryStoreConformance,
-  describePresenceStoreConformance,
-  describeRateLimitStoreConformance,
-  startedPair,
-} from 'nestjs-realtime/backend';
+import { describeSharedBackendConformance } from 'nestjs-realtime/backend';
 
 /** Jest's functions, for the library's runner-agnostic conformance suites. */
 const runner = { describe, it, expect, beforeEach, afterEach };
@@ -35,28 +28,5 @@ describeNeeding('nats-server')('on NATS', () => {
     ] as const;
   }
 
-  describeBrokerConformance(runner, 'NatsBroker', () => {
-    const [a, b] = twoInstances();
-    return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
-  });
-
-  describePresenceStoreConformance(runner, 'NatsPresenceStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.presenceStore, b.presenceStore);
-  });
-
-  describeHistoryStoreConformance(runner, 'NatsHistoryStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.historyStore, b.historyStore);
-  });
-
-  describeConnectionCounterConformance(runner, 'NatsConnectionCounter', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.connectionCounter, b.connectionCounter);
-  });
-
-  describeRateLimitStoreConformance(runner, 'NatsRateLimitStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.rateLimitStore!, b.rateLimitStore!);
-  });
+  describeSharedBackendConformance(runner, 'NatsRealtime', twoInstances);
 });

@@ -3,14 +3,7 @@ import { redisRealtime } from 'nestjs-realtime/redis';
 import { OwnRedisCluster } from '../support/redis-cluster.js';
 import { uniquePrefix } from '../support/redis-server.js';
 import { describeNeeding } from '../support/programs.js';
-import {
-  describeBrokerConformance,
-  describeConnectionCounterConformance,
-  describeHistoryStoreConformance,
-  describePresenceStoreConformance,
-  describeRateLimitStoreConformance,
-  startedPair,
-} from 'nestjs-realtime/backend';
+import { describeSharedBackendConformance } from 'nestjs-realtime/backend';
 
 /** Jest's functions, for the library's runner-agnostic conformance suites. */
 const runner = { describe, it, expect, beforeEach, afterEach };
@@ -36,28 +29,5 @@ describeNeeding('redis-server', 'redis-cli')('on a Redis Cluster', () => {
     ] as const;
   }
 
-  describeBrokerConformance(runner, 'RedisBroker on a Redis Cluster', () => {
-    const [a, b] = twoInstances();
-    return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
-  });
-
-  describePresenceStoreConformance(runner, 'RedisPresenceStore on a Redis Cluster', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.presenceStore, b.presenceStore);
-  });
-
-  describeHistoryStoreConformance(runner, 'RedisHistoryStore on a Redis Cluster', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.historyStore, b.historyStore);
-  });
-
-  describeConnectionCounterConformance(runner, 'RedisConnectionCounter on a Redis Cluster', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.connectionCounter, b.connectionCounter);
-  });
-
-  describeRateLimitStoreConformance(runner, 'RedisRateLimitStore on a Redis Cluster', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.rateLimitStore!, b.rateLimitStore!);
-  });
+  describeSharedBackendConformance(runner, 'RedisRealtime on a Redis Cluster', twoInstances);
 });

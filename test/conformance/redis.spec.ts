@@ -2,14 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { redisRealtime } from 'nestjs-realtime/redis';
 import { type TestRedis, useTestRedis } from '../support/redis-server.js';
 import { describeNeeding } from '../support/programs.js';
-import {
-  describeBrokerConformance,
-  describeConnectionCounterConformance,
-  describeHistoryStoreConformance,
-  describePresenceStoreConformance,
-  describeRateLimitStoreConformance,
-  startedPair,
-} from 'nestjs-realtime/backend';
+import { describeSharedBackendConformance } from 'nestjs-realtime/backend';
 
 /** Jest's functions, for the library's runner-agnostic conformance suites. */
 const runner = { describe, it, expect, beforeEach, afterEach };
@@ -34,28 +27,5 @@ describeNeeding('redis-server')('on Redis', () => {
     ] as const;
   }
 
-  describeBrokerConformance(runner, 'RedisBroker', () => {
-    const [a, b] = twoInstances();
-    return Promise.resolve({ brokers: [a.broker, b.broker], close: () => Promise.resolve() });
-  });
-
-  describePresenceStoreConformance(runner, 'RedisPresenceStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.presenceStore, b.presenceStore);
-  });
-
-  describeHistoryStoreConformance(runner, 'RedisHistoryStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.historyStore, b.historyStore);
-  });
-
-  describeConnectionCounterConformance(runner, 'RedisConnectionCounter', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.connectionCounter, b.connectionCounter);
-  });
-
-  describeRateLimitStoreConformance(runner, 'RedisRateLimitStore', () => {
-    const [a, b] = twoInstances();
-    return startedPair(a.rateLimitStore!, b.rateLimitStore!);
-  });
+  describeSharedBackendConformance(runner, 'RedisRealtime', twoInstances);
 });

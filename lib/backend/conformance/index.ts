@@ -5,3 +5,4 @@ export { describePresenceStoreConformance, type PresenceBackend } from './presen
 export { describeHistoryStoreConformance, type HistoryBackend } from './history-store.js';
 export { describeConnectionCounterConformance, type CounterBackend } from './connection-counter.js';
 export { describeRateLimitStoreConformance, type RateLimitBackend } from './rate-limit-store.js';
+export { describeSharedBackendConformance, type BackendSet } from './shared-backend.js';
