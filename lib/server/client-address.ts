@@ -11,10 +11,22 @@ export function clientAddress(request: IncomingMessage, trustedProxies: number):
   if (trustedProxies === 0 || forwarded === undefined) {
     return peer;
   }
-  const chain = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)
+  // The socket's peer is the last hop: the innermost trusted proxy.
+  return outermostTrusted([...headerEntries(forwarded), peer], trustedProxies + 1);
+}
+
+/** The comma-separated entries of a (possibly repeated) header, trimmed, empty ones dropped. */
+export function headerEntries(header: string | readonly string[]): string[] {
+  return (typeof header === 'string' ? header : header.join(','))
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
-  chain.push(peer);
-  return chain[Math.max(0, chain.length - 1 - trustedProxies)];
+}
+
+/**
+ * The entry the outermost of `trusted` hops appended to a list each hop appends to (`X-Forwarded-For`,
+ * `X-Forwarded-Host`): the `trusted`-th from the right, or the leftmost when the list is shorter.
+ */
+export function outermostTrusted(entries: readonly string[], trusted: number): string {
+  return entries[Math.max(0, entries.length - trusted)];
 }

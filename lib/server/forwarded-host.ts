@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { headerEntries, outermostTrusted } from './client-address.js';
 
 /**
  * The host the client addressed, as the outermost of `trustedProxies` proxies received it: from `Forwarded`
@@ -10,11 +11,9 @@ export function forwardedHost(request: IncomingMessage, trustedProxies: number):
   if (trustedProxies === 0) {
     return undefined;
   }
-  const hosts = forwardedHosts(request.headers.forwarded) ?? listOf(request.headers['x-forwarded-host']);
-  if (hosts === undefined || hosts.length === 0) {
-    return undefined;
-  }
-  return hosts[Math.max(0, hosts.length - trustedProxies)];
+  const header = request.headers['x-forwarded-host'];
+  const hosts = forwardedHosts(request.headers.forwarded) ?? (header === undefined ? [] : headerEntries(header));
+  return hosts.length === 0 ? undefined : outermostTrusted(hosts, trustedProxies);
 }
 
 /** The `host=` of each element of a `Forwarded` header that has one, in order. */
@@ -32,14 +31,4 @@ function forwardedHosts(header: string | undefined): string[] | undefined {
     }
   }
   return hosts.length === 0 ? undefined : hosts;
-}
-
-function listOf(header: string | string[] | undefined): string[] | undefined {
-  if (header === undefined) {
-    return undefined;
-  }
-  return (Array.isArray(header) ? header.join(',') : header)
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry.length > 0);
 }
