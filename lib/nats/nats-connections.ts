@@ -8,6 +8,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { BrokerHealth } from '../broker/broker.js';
 import { SharedStart } from '../backend/shared-start.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
+import { within } from '../util/within.js';
 import { NatsNames } from './nats-names.js';
 import type { ResolvedNatsOptions } from './nats-options.js';
 
@@ -81,17 +82,17 @@ export class NatsConnections {
     if (nc === undefined) {
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
+    // A drain only while connected: it would wait for a server that may never come back.
     const drained = this.#connected
-      ? await Promise.race([
+      ? await within(
           nc.drain().then(
             () => true,
             () => false,
           ),
-          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS))),
-        ])
+          DRAIN_TIMEOUT_MS,
+          false,
+        )
       : false;
-    clearTimeout(timer);
     if (!drained && !nc.isClosed()) {
       await nc.close().catch(() => undefined);
     }

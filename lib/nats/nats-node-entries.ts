@@ -5,6 +5,7 @@ import { parseInfo } from '../presence/presence-info.js';
 import type { PresenceMember } from '../presence/presence-store.js';
 import type { NatsConnections } from './nats-connections.js';
 import { token, untoken } from './nats-names.js';
+import { within } from '../util/within.js';
 
 /** A member entry in the KV: the user's connections in the scope (each with its node) and its info. */
 interface MemberValue {
@@ -331,22 +332,15 @@ export class NatsNodeEntries extends NodeEntriesBase {
     const iterator = await kv.keys(filter);
     const keys: string[] = [];
     const timeoutMs = this.connections.options.requestTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        iterator.stop();
-        reject(new Error(`listing the keys "${filter}" timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
     const listed = (async () => {
       for await (const key of iterator) {
         keys.push(key);
       }
+      return true;
     })();
-    try {
-      await Promise.race([listed, stalled]);
-    } finally {
-      clearTimeout(timer);
+    if (!(await within(listed, timeoutMs, false))) {
+      iterator.stop();
+      throw new Error(`listing the keys "${filter}" timed out after ${timeoutMs} ms`);
     }
     return keys;
   }

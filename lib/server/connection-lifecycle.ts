@@ -19,6 +19,7 @@ import { type Admitted, HandshakeGate } from './handshake-gate.js';
 import { Heartbeat } from './heartbeat.js';
 import { TokenExpiry } from '../auth/token-expiry.js';
 import { RealtimeNode } from './realtime-node.js';
+import { within } from '../util/within.js';
 
 /**
  * A connection's life on this node, from the accepted socket to its cleanup: the `Connection`, its place in the
@@ -113,12 +114,12 @@ export class ConnectionLifecycle {
     for (const connection of this.registry.all()) {
       connection.close(CloseCode.GOING_AWAY, 'Server shutting down');
     }
-    await within(drained, this.options.drainTimeoutMs);
+    await within(drained, this.options.drainTimeoutMs, undefined);
     for (const connection of this.registry.all()) {
       connection.terminate();
     }
     // Cut sockets close at once, but their cleanup is async (leaving channels through the broker): bound it too.
-    await within(drained, this.options.drainTimeoutMs);
+    await within(drained, this.options.drainTimeoutMs, undefined);
   }
 
   async #release(connection: Connection, code: number, reason: string): Promise<void> {
@@ -137,16 +138,5 @@ export class ConnectionLifecycle {
       this.#drained?.();
     }
     await this.hooks.disconnected(connection, { code, reason });
-  }
-}
-
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  try {
-    await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
