@@ -50,12 +50,11 @@ const ENHANCER_CREATORS = [
 export function globalEnhancersOf(creator: ExternalContextCreator): number | undefined {
   let count = 0;
   for (const name of ENHANCER_CREATORS) {
-    const context = (creator as unknown as Record<string, { getGlobalMetadata?: () => unknown } | undefined>)[name];
-    const globals = typeof context?.getGlobalMetadata === 'function' ? context.getGlobalMetadata() : undefined;
-    if (!Array.isArray(globals)) {
+    const globals = globalsOf(creator, name);
+    if (globals === undefined) {
       return undefined;
     }
-    count += globals.length;
+    count += globals;
   }
   return count;
 }
@@ -65,8 +64,12 @@ export function globalEnhancersOf(creator: ExternalContextCreator): number | und
  * them. What for: a channel class whose joins a global guard checks is not open to everyone.
  */
 export function globalGuardsOf(creator: ExternalContextCreator): number | undefined {
-  const context = (creator as unknown as { guardsContextCreator?: { getGlobalMetadata?: () => unknown } })
-    .guardsContextCreator;
+  return globalsOf(creator, 'guardsContextCreator');
+}
+
+/** How many global enhancers one of the creator's context creators holds; undefined when it hides them. */
+function globalsOf(creator: ExternalContextCreator, name: (typeof ENHANCER_CREATORS)[number]): number | undefined {
+  const context = (creator as unknown as Record<string, { getGlobalMetadata?: () => unknown } | undefined>)[name];
   const globals = typeof context?.getGlobalMetadata === 'function' ? context.getGlobalMetadata() : undefined;
   return Array.isArray(globals) ? globals.length : undefined;
 }
