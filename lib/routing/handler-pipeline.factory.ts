@@ -129,10 +129,7 @@ export class HandlerPipelineFactory {
   joinGuarded(instance: object): boolean {
     const canJoin = (instance as { canJoin?: unknown }).canJoin;
     const targets = typeof canJoin === 'function' ? [instance.constructor, canJoin] : [instance.constructor];
-    const own = targets.some(
-      (target) => ((Reflect.getMetadata(GUARDS_METADATA, target) as unknown[] | undefined) ?? []).length > 0,
-    );
-    return own || (globalGuardsOf(this.#appCreator) ?? 0) > 0;
+    return declares(GUARDS_METADATA, targets) || (globalGuardsOf(this.#appCreator) ?? 0) > 0;
   }
 
   /** A join check: the class's guards (and `canJoin`'s own), pipes and filters; no interceptors. */
@@ -167,11 +164,12 @@ let factories = 0;
 
 /** Whether the class or the method declares guards, interceptors, pipes or exception filters. */
 function hasEnhancers(instance: object, method: object): boolean {
-  return ENHANCER_METADATA.some((key) =>
-    [instance.constructor, method].some(
-      (target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0,
-    ),
-  );
+  return ENHANCER_METADATA.some((key) => declares(key, [instance.constructor, method]));
+}
+
+/** Whether any of `targets` (a class, a method) has enhancers of this metadata key (`@UseGuards` and the like). */
+function declares(key: string, targets: readonly object[]): boolean {
+  return targets.some((target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0);
 }
 
 /** The join check of a channel class without `canJoin`: its guards alone decide. */
