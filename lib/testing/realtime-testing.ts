@@ -75,7 +75,11 @@ export class RealtimeTesting {
   readonly #broadcasts: BroadcastLog;
   readonly #ownsApp: boolean;
   readonly #listeningServer: Server | undefined;
-  readonly #options: ResolvedRealtimeOptions;
+  /** The app's realtime parts the kit uses, resolved once. */
+  readonly #path: string;
+  readonly #service: RealtimeService;
+  readonly #authenticator: HandshakeAuthenticator;
+  readonly #endpoint: RealtimeEndpoint;
   #closed = false;
 
   private constructor(
@@ -85,12 +89,14 @@ export class RealtimeTesting {
     readonly timeoutMs: number,
     ownsApp: boolean,
     listeningServer: Server | undefined,
-    options: ResolvedRealtimeOptions,
   ) {
     this.#ownsApp = ownsApp;
     this.#listeningServer = listeningServer;
-    this.#options = options;
-    this.#broadcasts = new BroadcastLog(app.get(RealtimeService, { strict: false }));
+    this.#path = app.get<symbol, ResolvedRealtimeOptions>(RESOLVED_OPTIONS, { strict: false }).path;
+    this.#service = app.get(RealtimeService, { strict: false });
+    this.#authenticator = app.get(HandshakeAuthenticator, { strict: false });
+    this.#endpoint = app.get(RealtimeEndpoint, { strict: false });
+    this.#broadcasts = new BroadcastLog(this.#service);
   }
 
   /**
@@ -126,14 +132,7 @@ export class RealtimeTesting {
       await http.listen(0, '127.0.0.1');
       listening = ownsApp ? undefined : (http.getHttpServer!() as Server);
     }
-    return new RealtimeTesting(
-      app,
-      transport,
-      timeoutMs,
-      ownsApp,
-      listening,
-      app.get(RESOLVED_OPTIONS, { strict: false }),
-    );
+    return new RealtimeTesting(app, transport, timeoutMs, ownsApp, listening);
   }
 
   /** Connects a client and waits for its `system:welcome`; throws a {@link RealtimeTestError} if the handshake is refused. */
@@ -143,8 +142,7 @@ export class RealtimeTesting {
     }
     const headers: Record<string, string> = { ...options.headers };
     if (options.userId !== undefined) {
-      const authenticator = this.app.get(HandshakeAuthenticator, { strict: false });
-      headers[TEST_TICKET_HEADER] = authenticator.issueTestTicket({
+      headers[TEST_TICKET_HEADER] = this.#authenticator.issueTestTicket({
         userId: options.userId,
         metadata: options.metadata,
         info: options.info,
@@ -155,7 +153,7 @@ export class RealtimeTesting {
       options.token === undefined ? [SUBPROTOCOL] : [SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${options.token}`];
     const query = new URLSearchParams(options.query).toString();
     const autoPong = options.autoPong ?? true;
-    const path = `${this.#options.path}${query === '' ? '' : `?${query}`}`;
+    const path = `${this.#path}${query === '' ? '' : `?${query}`}`;
     let socket: WebSocket;
     if (this.transport === 'in-process') {
       const pair = MemorySocket.pair(options.address ?? '127.0.0.1');
@@ -164,9 +162,9 @@ export class RealtimeTesting {
         autoPong,
         createConnection: () => pair.client,
       });
-      this.app.get(RealtimeEndpoint, { strict: false }).injectConnection(pair.server);
+      this.#endpoint.injectConnection(pair.server);
     } else {
-      const address = this.app.get(RealtimeService, { strict: false }).getAddress()!;
+      const address = this.#service.getAddress()!;
       socket = new WebSocket(`ws://127.0.0.1:${address.port}${path}`, protocols, { headers, autoPong });
     }
     const client = new RealtimeTestClient(socket, this.timeoutMs);
