@@ -1,7 +1,7 @@
 import type { HistoryLimits } from '../history/history-store.js';
 import { PROTOCOL_LIMITS } from '../protocol/limits.js';
 import { describeValue } from '../util/describe-value.js';
-import { RealtimeOptionsError, isIntegerIn } from '../util/option-checks.js';
+import { RealtimeOptionsError, isIntegerIn, unknownKey } from '../util/option-checks.js';
 
 /** How much of a channel's past is kept, and what a plain join replays. */
 export interface ChannelHistoryOptions {
@@ -95,9 +95,7 @@ export const NO_CHANNEL_OPTIONS: ResolvedChannelOptions = Object.freeze({
 /** Every `@Channel` option (with {@link DEFAULT_PRESENCE}'s and the history object's keys): the docs table is checked against them. */
 export const CHANNEL_OPTION_KEYS = ['presence', 'history', 'whispers', 'public'] as const;
 export const HISTORY_OPTION_KEYS = ['size', 'ttlMs', 'replayOnJoin'] as const;
-const KNOWN = new Set<string>(CHANNEL_OPTION_KEYS);
-const KNOWN_HISTORY = new Set<string>(HISTORY_OPTION_KEYS);
-const KNOWN_PRESENCE = new Set(Object.keys(DEFAULT_PRESENCE));
+const KNOWN_PRESENCE = Object.keys(DEFAULT_PRESENCE);
 
 /** Validates `@Channel` options; throws an error naming the pattern, the option and the bad value. */
 export function resolveChannelOptions(pattern: string, options: ChannelOptions | undefined): ResolvedChannelOptions {
@@ -110,7 +108,7 @@ export function resolveChannelOptions(pattern: string, options: ChannelOptions |
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     fail(`expected an object, got ${describeValue(options)}`);
   }
-  rejectUnknown('option', options, KNOWN, fail);
+  rejectUnknown('option', options, CHANNEL_OPTION_KEYS, fail);
   const { whispers } = options;
   for (const key of ['whispers', 'public'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') {
@@ -175,7 +173,7 @@ function resolveHistory(
   if (typeof history !== 'object' || history === null || Array.isArray(history)) {
     return fail(`"history" must be ${shapes}, got ${describeValue(history)}`);
   }
-  rejectUnknown('history option', history, KNOWN_HISTORY, fail);
+  rejectUnknown('history option', history, HISTORY_OPTION_KEYS, fail);
   const { size, ttlMs = DEFAULT_HISTORY_TTL_MS, replayOnJoin = 0 } = history;
   if (!isIntegerIn(size, 1, MAX_HISTORY_SIZE)) {
     fail(`"history.size" must be ${sizeRule}, got ${describeValue(size)}`);
@@ -192,15 +190,9 @@ function resolveHistory(
 }
 
 /** Fails on the first key of `value` that is not `known`, naming it and the known ones. */
-function rejectUnknown(
-  what: string,
-  value: object,
-  known: ReadonlySet<string>,
-  fail: (message: string) => never,
-): void {
-  for (const key of Object.keys(value)) {
-    if (!known.has(key)) {
-      fail(`unknown ${what} "${key}". Known options: ${[...known].join(', ')}`);
-    }
+function rejectUnknown(what: string, value: object, known: readonly string[], fail: (message: string) => never): void {
+  const key = unknownKey(value, known);
+  if (key !== undefined) {
+    fail(`unknown ${what} "${key}". Known options: ${known.join(', ')}`);
   }
 }

@@ -67,9 +67,13 @@ export function implementsAll(value: unknown, base: abstract new () => object, m
 
 /** Throws when an options object has a key outside `known`, listing the known ones. */
 export function rejectUnknownKeys(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new RealtimeOptionsError(`Unknown ${what} "${key}". Known options: ${known.join(', ')}`);
-    }
+  const key = unknownKey(options, known);
+  if (key !== undefined) {
+    throw new RealtimeOptionsError(`Unknown ${what} "${key}". Known options: ${known.join(', ')}`);
   }
+}
+
+/** The first key of `options` that is not in `known`; undefined when every key is known. */
+export function unknownKey(options: object, known: readonly string[]): string | undefined {
+  return Object.keys(options).find((key) => !known.includes(key));
 }
