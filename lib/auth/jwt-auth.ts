@@ -22,36 +22,23 @@ export type JwtAuthenticate = AuthenticateFunction & {
 
 type Verify = (token: string) => Promise<Jose.JWTPayload>;
 
-/**
- * Handshake authentication by JWT, built in: verifies the token's signature with a secret (HS*), a public key (RS*,
- * PS*, ES*, EdDSA) or a JWKS URL (cached, fetched again for an unknown `kid`, at most once per cooldown), its `exp`
- * and `nbf` (with `clockToleranceSec`), and `iss`/`aud` when set. The user id is the `sub` claim (or
- * `userIdClaim`); `metadataClaims` and `infoClaims` are copied into the connection's metadata and presence info.
- * The key is imported once at boot. A refused token gets HTTP 401 before the upgrade; why goes to the log only.
- *
- * The token is read by `getHandshakeToken`: a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (what the client SDK
- * sends: browsers cannot set headers, and a URL ends up in proxy logs), an `Authorization: Bearer` header, or the
- * `token` query parameter. A public key or a JWKS needs the `jose` package; a secret needs nothing more.
- *
- * @example
- * ```ts
- * RealtimeModule.forRoot({ authenticate: jwtAuth({ secret: process.env.JWT_SECRET!, issuer: 'my-app' }) });
- * ```
- */
+/** A prepared verifier; `verifyNow` where the check is synchronous (a secret), so a handshake waits for nothing. */
+interface Verifier {
+  readonly verify: Verify;
+  readonly verifyNow?: (token: string) => Jose.JWTPayload;
+}
+
 export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
   const resolved = resolveJwtOptions(options);
-  let verifier: Promise<Verify> | undefined;
-  const prepared = (): Promise<Verify> => (verifier ??= makeVerifier(resolved));
-  const identify = async (token: string): Promise<RealtimeIdentity> => {
-    const verify = await prepared();
-    let payload: Jose.JWTPayload;
-    try {
-      payload = await verify(token);
-    } catch (error) {
-      throw new JwtRefusedError(`the token was refused: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
-    }
+  let verifier: Promise<Verifier> | undefined;
+  // Set once prepared: a secret's tokens are then checked synchronously, with no promise per handshake.
+  let verifyNow: Verifier['verifyNow'];
+  const prepared = (): Promise<Verifier> =>
+    (verifier ??= makeVerifier(resolved).then((made) => {
+      verifyNow = made.verifyNow;
+      return made;
+    }));
+  const identityOf = (payload: Jose.JWTPayload): RealtimeIdentity => {
     const userId = payload[resolved.userIdClaim];
     if (typeof userId !== 'string' || userId.length === 0) {
       throw new JwtRefusedError(`the token has no "${resolved.userIdClaim}" claim (a non-empty string)`);
@@ -63,12 +50,31 @@ export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
       expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
     };
   };
-  const authenticate = async (request: IncomingMessage): Promise<RealtimeIdentity> => {
+  const identify = async (token: string): Promise<RealtimeIdentity> => {
+    const { verify } = await prepared();
+    let payload: Jose.JWTPayload;
+    try {
+      payload = await verify(token);
+    } catch (error) {
+      throw refused(error);
+    }
+    return identityOf(payload);
+  };
+  const authenticate = (request: IncomingMessage): RealtimeIdentity | Promise<RealtimeIdentity> => {
     const token = getHandshakeToken(request);
     if (token === undefined) {
       throw new JwtRefusedError('no token (a bearer.<token> subprotocol entry, Authorization: Bearer, or ?token=)');
     }
-    return identify(token);
+    if (verifyNow === undefined) {
+      return identify(token);
+    }
+    let payload: Jose.JWTPayload;
+    try {
+      payload = verifyNow(token);
+    } catch (error) {
+      throw refused(error);
+    }
+    return identityOf(payload);
   };
   return Object.assign(authenticate, {
     refresh: (token: string) => identify(token),
@@ -78,12 +84,17 @@ export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
   });
 }
 
-async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
+function refused(error: unknown): JwtRefusedError {
+  return new JwtRefusedError(`the token was refused: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+async function makeVerifier(options: ResolvedJwtOptions): Promise<Verifier> {
   const { key } = options;
   if (key.kind === 'secret') {
     // HS*: Node's HMAC, synchronously (no jose needed); jose's WebCrypto path costs several times more per handshake.
     const verifier = new HmacJwtVerifier(key.secret, options);
-    return (token) => Promise.resolve(verifier.verify(token, Date.now()) as Jose.JWTPayload);
+    const verifyNow = (token: string): Jose.JWTPayload => verifier.verify(token, Date.now());
+    return { verify: (token) => Promise.resolve(verifyNow(token)), verifyNow };
   }
   const jose = await loadJose();
   const verifyOptions: Jose.JWTVerifyOptions = {
@@ -97,7 +108,7 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
       cooldownDuration: options.jwksCooldownMs,
       cacheMaxAge: options.jwksCacheMaxAgeMs,
     });
-    return async (token) => (await jose.jwtVerify(token, keys, verifyOptions)).payload;
+    return { verify: async (token) => (await jose.jwtVerify(token, keys, verifyOptions)).payload };
   }
   // A PEM is imported once per algorithm, as a WebCrypto key (about half the cost of a verify with key bytes).
   const imported = new Map<string, Promise<Jose.CryptoKey | KeyObject>>();
@@ -124,14 +135,17 @@ async function makeVerifier(options: ResolvedJwtOptions): Promise<Verify> {
     }
     return found;
   }
-  return async (token) => (await jose.jwtVerify(token, (header) => keyFor(header.alg), verifyOptions)).payload;
+  return {
+    verify: async (token) => (await jose.jwtVerify(token, (header) => keyFor(header.alg), verifyOptions)).payload,
+  };
 }
 
-function pick(payload: Jose.JWTPayload, claims: readonly string[]): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
+/** The claims present in the payload; undefined for none (nothing to check or keep per connection). */
+function pick(payload: Jose.JWTPayload, claims: readonly string[]): Record<string, unknown> | undefined {
+  let picked: Record<string, unknown> | undefined;
   for (const claim of claims) {
     if (payload[claim] !== undefined) {
-      picked[claim] = payload[claim];
+      (picked ??= {})[claim] = payload[claim];
     }
   }
   return picked;

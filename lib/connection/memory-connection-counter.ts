@@ -7,16 +7,21 @@ export class MemoryConnectionCounter extends ConnectionCounter {
   readonly #perUser = new Map<string | null, number>();
 
   add(connectionId: string, userId: string | null, limit?: number): Promise<boolean> {
+    return Promise.resolve(this.addNow(connectionId, userId, limit));
+  }
+
+  /** {@link add}, synchronously: the handshake gate counts with it, waiting for nothing. */
+  addNow(connectionId: string, userId: string | null, limit?: number): boolean {
     if (this.#users.has(connectionId)) {
-      return Promise.resolve(true);
+      return true;
     }
     const count = this.#perUser.get(userId) ?? 0;
     if (limit !== undefined && userId !== null && count >= limit) {
-      return Promise.resolve(false);
+      return false;
     }
     this.#users.set(connectionId, userId);
     this.#perUser.set(userId, count + 1);
-    return Promise.resolve(true);
+    return true;
   }
 
   remove(connectionId: string): Promise<void> {

@@ -2,12 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConnectionCounter } from '../connection/connection-counter.js';
 import type { ConnectionIdentity } from '../connection/connection.js';
+import { MemoryConnectionCounter } from '../connection/memory-connection-counter.js';
 import { FailureCode, RealtimeBrokerError } from '../errors/realtime-failure.js';
 import { NODE_ID, RESOLVED_OPTIONS } from '../realtime.constants.js';
 import type { ResolvedRealtimeOptions } from '../realtime.options.js';
 import { LifecycleHooks } from '../routing/lifecycle-hooks.js';
 import { Admission, type Refusal, type Release } from './admission.js';
-import { type AuthRefusal, HandshakeAuthenticator } from './handshake-authenticator.js';
+import { type Authenticated, type AuthRefusal, HandshakeAuthenticator } from './handshake-authenticator.js';
 
 /** A handshake let through: the connection's id (counted already) and who it is. */
 export interface Admitted {
@@ -55,33 +56,54 @@ export class HandshakeGate {
     return this.#admission.admit(request, address);
   }
 
-  /** Authenticates, then applies the per-user cap; an accepted handshake is counted (see {@link uncount}). */
-  async authorize(request: IncomingMessage): Promise<GateVerdict> {
-    const identity = await this.authenticator.authenticate(request);
+  /**
+   * Authenticates, then applies the per-user cap; an accepted handshake is counted (see {@link uncount}). Synchronous
+   * when the authenticator is and the counter is the embedded one.
+   */
+  authorize(request: IncomingMessage): GateVerdict | Promise<GateVerdict> {
+    const identity = this.authenticator.authenticate(request);
+    return identity instanceof Promise ? identity.then((resolved) => this.#count(resolved)) : this.#count(identity);
+  }
+
+  #count(identity: Authenticated): GateVerdict | Promise<GateVerdict> {
     if ('status' in identity) {
       return { kind: 'unauthenticated', refusal: identity };
     }
     const connectionId = `${this.nodeId}.${(++this.#sequence).toString(36)}`;
     const { userId } = identity;
     const perUser = this.options.maxConnectionsPerUser;
-    if (userId === null || perUser === 0) {
-      this.counter.add(connectionId, userId).catch((error: unknown) => this.#failed(connectionId, 'Counting', error));
+    const limit = userId === null || perUser === 0 ? undefined : perUser;
+    const counter = this.counter;
+    // The embedded counter (not a subclass that counts differently) counts synchronously.
+    if (counter instanceof MemoryConnectionCounter && counter.add === MemoryConnectionCounter.prototype.add) {
+      return counter.addNow(connectionId, userId, limit)
+        ? { kind: 'accepted', connectionId, identity }
+        : this.#tooMany(userId!, perUser);
+    }
+    if (limit === undefined) {
+      counter.add(connectionId, userId).catch((error: unknown) => this.#failed(connectionId, 'Counting', error));
       return { kind: 'accepted', connectionId, identity };
     }
+    return this.#capped(connectionId, identity, limit);
+  }
+
+  /** Counts in a shared counter, which applies the per-user cap for the cluster. */
+  async #capped(connectionId: string, identity: ConnectionIdentity, limit: number): Promise<GateVerdict> {
     let counted = true;
     try {
-      counted = await this.counter.add(connectionId, userId, perUser);
+      counted = await this.counter.add(connectionId, identity.userId, limit);
     } catch (error) {
       this.#failed(connectionId, 'Counting (the per-user cap was not applied)', error);
     }
-    if (!counted) {
-      this.#logger.debug(`Handshake of user "${userId}" refused: ${perUser} connections already`);
-      return {
-        kind: 'refused',
-        refusal: { status: 429, message: 'Too many connections for this user', code: FailureCode.TOO_MANY_CONNECTIONS },
-      };
-    }
-    return { kind: 'accepted', connectionId, identity };
+    return counted ? { kind: 'accepted', connectionId, identity } : this.#tooMany(identity.userId!, limit);
+  }
+
+  #tooMany(userId: string, limit: number): GateVerdict {
+    this.#logger.debug(`Handshake of user "${userId}" refused: ${limit} connections already`);
+    return {
+      kind: 'refused',
+      refusal: { status: 429, message: 'Too many connections for this user', code: FailureCode.TOO_MANY_CONNECTIONS },
+    };
   }
 
   /** Takes a counted connection out of the counts: it closed, or its handshake never completed. */

@@ -29,7 +29,7 @@ import { clientAddress } from './client-address.js';
 import { ConnectionLifecycle } from './connection-lifecycle.js';
 import type { AuthRefusal } from './handshake-authenticator.js';
 import { HandshakeDeadlines } from './handshake-deadlines.js';
-import { type Admitted, HandshakeGate } from './handshake-gate.js';
+import { type Admitted, type GateVerdict, HandshakeGate } from './handshake-gate.js';
 import { loadMsgpackFormat } from './load-msgpack.js';
 import { RealtimeNode } from './realtime-node.js';
 import { rejectHandshake } from './reject-handshake.js';
@@ -111,10 +111,11 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     await this.node.start();
     this.#httpServer = await this.#resolveHttpServer();
     this.#detachUpgrades = interceptUpgrades(this.#httpServer, this.options.path, (request, socket, head) => {
-      this.#handleUpgrade(request, socket, head).catch((error: unknown) => {
-        this.#logger.error('Handshake failed unexpectedly', (error as Error)?.stack);
-        socket.destroy();
-      });
+      try {
+        this.#handleUpgrade(request, socket, head);
+      } catch (error) {
+        this.#failed(socket, error);
+      }
     });
     this.lifecycle.start();
     this.#handshakes = new HandshakeDeadlines(this.options.handshakeTimeoutMs, (socket) => {
@@ -182,7 +183,12 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     return server;
   }
 
-  async #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  #failed(socket: Duplex, error: unknown): void {
+    this.#logger.error('Handshake failed unexpectedly', (error as Error)?.stack);
+    socket.destroy();
+  }
+
+  #handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const address = clientAddress(request, this.options.trustProxy);
     if (!this.#accepting) {
       this.#refuse(socket, address, {
@@ -210,17 +216,56 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     // Until ws takes the socket over, an error on it (a reset during authentication) must not crash the process.
     const ignoreError = (): void => undefined;
     socket.on('error', ignoreError);
+    const verdict = this.gate.authorize(request);
+    if (verdict instanceof Promise) {
+      this.#awaitVerdict(request, socket, head, address, verdict, ignoreError).catch((error: unknown) =>
+        this.#failed(socket, error),
+      );
+    } else {
+      this.#decided(request, socket, head, address, verdict, ignoreError);
+    }
+  }
+
+  /** An authenticator that takes time: the handshake is cut if it takes longer than `handshakeTimeoutMs`. */
+  async #awaitVerdict(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    address: string,
+    verdict: Promise<GateVerdict>,
+    ignoreError: () => void,
+  ): Promise<void> {
     const handshakes = this.#handshakes!;
     handshakes.start(socket, Date.now());
-    let verdict: Awaited<ReturnType<HandshakeGate['authorize']>>;
-    let expired: boolean;
+    let decided: GateVerdict;
     try {
-      verdict = await this.gate.authorize(request);
+      decided = await verdict;
     } finally {
-      expired = !handshakes.finish(socket);
+      if (!handshakes.finish(socket)) {
+        // Answered 408 already, or cut on shutdown.
+        socket.destroy();
+      }
     }
-    if (expired || !this.#accepting || socket.destroyed) {
-      // Answered 408 already, or cut on shutdown.
+    if (socket.destroyed) {
+      if (decided.kind === 'accepted') {
+        this.gate.uncount(decided.connectionId, decided.identity.userId);
+      }
+      return;
+    }
+    this.#decided(request, socket, head, address, decided, ignoreError);
+  }
+
+  /** Acts on the gate's verdict: upgrades the socket, or answers the refusal. */
+  #decided(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    address: string,
+    verdict: GateVerdict,
+    ignoreError: () => void,
+  ): void {
+    if (!this.#accepting) {
+      // Shutting down while the authenticator worked: the socket is cut.
       if (verdict.kind === 'accepted') {
         this.gate.uncount(verdict.connectionId, verdict.identity.userId);
       }
