@@ -32,5 +32,24 @@ export function getHandshakeToken(request: IncomingMessage): string | undefined 
   if (query === -1) {
     return undefined;
   }
-  return new URLSearchParams(url.slice(query + 1)).get('token') ?? undefined;
+  return queryToken(url.slice(query + 1));
+}
+
+/**
+ * The `token` parameter of a query string, as `URLSearchParams` reads it. A query with nothing encoded in it (a JWT
+ * is base64url and dots) is read directly, with no parser object per handshake.
+ */
+function queryToken(search: string): string | undefined {
+  if (search.includes('%') || search.includes('+')) {
+    return new URLSearchParams(search).get('token') ?? undefined;
+  }
+  for (const pair of search.split('&')) {
+    if (pair.startsWith('token=')) {
+      return pair.slice('token='.length);
+    }
+    if (pair === 'token') {
+      return '';
+    }
+  }
+  return undefined;
 }
