@@ -358,6 +358,21 @@ export class Connection implements RealtimeConnection {
     return this.#reply(this.format.encode(envelope), envelope.type);
   }
 
+  /**
+   * Writes the connection's first frame (the welcome), corked with the handshake's answer: nothing can be queued for
+   * a connection yet, so the backpressure checks of {@link sendEnvelope} are skipped.
+   */
+  sendFirst(envelope: RealtimeEnvelope): void {
+    const data = this.format.encode(envelope);
+    const sender = this.#frameSender();
+    if (sender !== undefined) {
+      this.#writeFrame(sender, encodeFrame(data), undefined);
+    } else {
+      this.#socket.send(data, DEFAULT_SEND);
+    }
+    this.outbound.stats.framesOut.add(envelope.type);
+  }
+
   #reply(data: string | Buffer, type: string): boolean {
     if (!this.#writable()) {
       return false;

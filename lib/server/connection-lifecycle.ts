@@ -89,7 +89,7 @@ export class ConnectionLifecycle {
     socket.once('close', (code, reason) => {
       void this.#release(connection, code, reason.toString());
     });
-    connection.sendEnvelope(
+    connection.sendFirst(
       welcomeFrame(
         { connectionId: id, userId: connection.userId, heartbeatMs: this.options.heartbeatIntervalMs },
         Date.now(),
