@@ -213,16 +213,13 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     }
     // The socket closes however the handshake or the connection ends: that is when the admission ends too.
     socket.once('close', admitted);
-    // Until ws takes the socket over, an error on it (a reset during authentication) must not crash the process.
-    const ignoreError = (): void => undefined;
-    socket.on('error', ignoreError);
     const verdict = this.gate.authorize(request);
     if (verdict instanceof Promise) {
-      this.#awaitVerdict(request, socket, head, address, verdict, ignoreError).catch((error: unknown) =>
+      this.#awaitVerdict(request, socket, head, address, verdict).catch((error: unknown) =>
         this.#failed(socket, error),
       );
     } else {
-      this.#decided(request, socket, head, address, verdict, ignoreError);
+      this.#decided(request, socket, head, address, verdict);
     }
   }
 
@@ -233,14 +230,16 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     head: Buffer,
     address: string,
     verdict: Promise<GateVerdict>,
-    ignoreError: () => void,
   ): Promise<void> {
     const handshakes = this.#handshakes!;
     handshakes.start(socket, Date.now());
+    // While it waits, an error on the socket (a reset) must not crash the process.
+    socket.on('error', ignoreError);
     let decided: GateVerdict;
     try {
       decided = await verdict;
     } finally {
+      socket.off('error', ignoreError);
       if (!handshakes.finish(socket)) {
         // Answered 408 already, or cut on shutdown.
         socket.destroy();
@@ -252,18 +251,11 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
       }
       return;
     }
-    this.#decided(request, socket, head, address, decided, ignoreError);
+    this.#decided(request, socket, head, address, decided);
   }
 
   /** Acts on the gate's verdict: upgrades the socket, or answers the refusal. */
-  #decided(
-    request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    address: string,
-    verdict: GateVerdict,
-    ignoreError: () => void,
-  ): void {
+  #decided(request: IncomingMessage, socket: Duplex, head: Buffer, address: string, verdict: GateVerdict): void {
     if (!this.#accepting) {
       // Shutting down while the authenticator worked: the socket is cut.
       if (verdict.kind === 'accepted') {
@@ -273,14 +265,13 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
       return;
     }
     if (verdict.kind === 'unauthenticated') {
-      this.#refuseUnauthenticated(request, socket, head, address, verdict.refusal, ignoreError);
+      this.#refuseUnauthenticated(request, socket, head, address, verdict.refusal);
       return;
     }
     if (verdict.kind === 'refused') {
       this.#refuse(socket, address, verdict.refusal);
       return;
     }
-    socket.off('error', ignoreError);
     this.#upgrade(request, socket, head, address, verdict);
   }
 
@@ -313,7 +304,6 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     head: Buffer,
     address: string,
     refusal: AuthRefusal,
-    ignoreError: () => void,
   ): void {
     const { status } = refusal;
     const closeCode = this.options.closeUnauthorized && status < 500 ? 4000 + status : undefined;
@@ -334,7 +324,6 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
     }
     // Browsers cannot read a refused handshake's status, only close codes.
     const reason = status === 401 ? 'Unauthorized' : (STATUS_CODES[status] ?? 'Refused');
-    socket.off('error', ignoreError);
     this.#wss.handleUpgrade(request, socket, head, (ws) => ws.close(closeCode, reason));
   }
 
@@ -349,6 +338,10 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
         : new RealtimeConnectionError(refusal.code, message, context);
     });
   }
+}
+
+function ignoreError(): void {
+  // A socket waiting for its authenticator: a reset ends the handshake, which its close listener handles.
 }
 
 /** ws's permessage-deflate options for ours (false: off). */

@@ -11,6 +11,9 @@ export function rejectHandshake(
   message: string | object,
   headers: Readonly<Record<string, string>> = {},
 ): void {
+  // The HTTP server stopped listening for the socket's errors when it handed it over: a reset while the answer is
+  // written must not crash the process.
+  socket.on('error', ignoreError);
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -27,4 +30,8 @@ export function rejectHandshake(
   ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function ignoreError(): void {
+  // The socket is being discarded; its error changes nothing.
 }
