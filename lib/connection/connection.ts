@@ -102,8 +102,7 @@ export class Connection implements RealtimeConnection {
   /** When the last unanswered heartbeat ping left, and the round trip the last pong measured. */
   #pingSentAt: number | undefined;
   #rttMs: number | undefined;
-  /** What user code gets of this connection (handlers, guards, hooks, `RealtimeService`): read-only. */
-  readonly view: RealtimeConnection = new ConnectionView(this);
+  #view: RealtimeConnection | undefined;
 
   constructor(
     readonly id: string,
@@ -123,6 +122,11 @@ export class Connection implements RealtimeConnection {
 
   /** When the credential expires (ms since the epoch): set at the handshake, moved by each accepted refresh. */
   expiresAt: number | undefined;
+
+  /** What user code gets of this connection (handlers, guards, hooks, `RealtimeService`): read-only. */
+  get view(): RealtimeConnection {
+    return (this.#view ??= new ConnectionView(this));
+  }
 
   get metadata(): Readonly<Record<string, unknown>> {
     return this.#metadata;

@@ -41,8 +41,13 @@ export class Admission {
     if (maxConnections > 0 && this.#total >= maxConnections) {
       return { status: 503, message: 'Server is at its connection limit', code: FailureCode.SERVER_FULL };
     }
+    if (maxConnectionsPerIp === 0) {
+      // No cap per address: no count per address either.
+      this.#total++;
+      return this.#release(undefined);
+    }
     const fromIp = this.#perIp.get(ip) ?? 0;
-    if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) {
+    if (fromIp >= maxConnectionsPerIp) {
       return {
         status: 429,
         message: 'Too many connections from this address',
@@ -51,6 +56,11 @@ export class Admission {
     }
     this.#total++;
     this.#perIp.set(ip, fromIp + 1);
+    return this.#release(ip);
+  }
+
+  /** The release of one admission: the total, and the count of its address when addresses are capped. */
+  #release(ip: string | undefined): Release {
     let released = false;
     return () => {
       if (released) {
@@ -58,6 +68,9 @@ export class Admission {
       }
       released = true;
       this.#total--;
+      if (ip === undefined) {
+        return;
+      }
       const left = (this.#perIp.get(ip) ?? 1) - 1;
       if (left === 0) {
         this.#perIp.delete(ip);
