@@ -398,8 +398,10 @@ export class Connection implements RealtimeConnection {
   }
 
   #writeFrame(sender: FrameSender, frame: Buffer, done: (() => void) | undefined): void {
-    this.#writeTurn = this.outbound.coalescer.beforeWrite(sender._socket, this.#writeTurn);
-    sender.sendFrame([frame], done);
+    // What ws's sendFrame does with one buffer, without the list it takes (an array per delivery).
+    const socket = sender._socket;
+    this.#writeTurn = this.outbound.coalescer.beforeWrite(socket, this.#writeTurn);
+    socket.write(frame, done);
   }
 
   /** ws's sender when a whole frame can be written through it now (see `OutboundPolicy.prebuiltFrames`). */

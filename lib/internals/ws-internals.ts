@@ -15,12 +15,17 @@ export interface CorkableSocket {
   uncork(): void;
 }
 
+/** The net socket as a pre-built frame is written to it. */
+export interface FrameSocket extends CorkableSocket {
+  write(chunk: Buffer, callback?: () => void): boolean;
+}
+
 /** The part of ws's sender a pre-built frame is written through. */
 export interface FrameSender {
   /** 0 (DEFAULT) unless it is compressing or reading a Blob: then it queues, and a direct write would overtake. */
   readonly _state: number;
-  /** The net socket it writes to. */
-  readonly _socket: CorkableSocket;
+  /** The net socket it writes to: a whole pre-built frame is written there directly (what `sendFrame` does). */
+  readonly _socket: FrameSocket;
   sendFrame(list: Buffer[], cb?: () => void): void;
 }
 

@@ -41,7 +41,7 @@ describe('ws internals (the installed ws keeps what the write fast path relies o
       socket.send(text);
       return 'send';
     }
-    sender.sendFrame([encodeFrame(text)]);
+    sender._socket.write(encodeFrame(text));
     return 'prebuilt';
   }
 
@@ -61,6 +61,7 @@ describe('ws internals (the installed ws keeps what the write fast path relies o
     expect(sender).toBeDefined();
     expect(typeof sender?._socket.cork).toBe('function');
     expect(typeof sender?._socket.uncork).toBe('function');
+    expect(sender?._socket).toBe((server as unknown as { _socket: unknown })._socket);
     expect(write(server, 'héllo')).toBe('prebuilt');
     await receivedCount(client, received, 1);
     expect(received).toEqual(['héllo']);
