@@ -70,7 +70,8 @@ export class Connection implements RealtimeConnection {
   readonly info: Readonly<Record<string, unknown>>;
   #metadata: Readonly<Record<string, unknown>>;
   readonly #socket: WebSocket;
-  readonly #subscriptions = new Map<string, ChannelBinding>();
+  /** Made at the first subscription: many connections never join a channel. */
+  #subscriptions: Map<string, ChannelBinding> | undefined;
   #closed = false;
   /** Milliseconds, not a Date: a number per connection is smaller, and most connections are never asked. */
   readonly #connectedAt = Date.now();
@@ -150,7 +151,7 @@ export class Connection implements RealtimeConnection {
   }
 
   get channels(): readonly string[] {
-    return [...this.#subscriptions.keys()];
+    return this.#subscriptions === undefined ? [] : [...this.#subscriptions.keys()];
   }
 
   /** True once the socket has closed and the connection has been (or is being) cleaned up. */
@@ -191,23 +192,23 @@ export class Connection implements RealtimeConnection {
   }
 
   get channelCount(): number {
-    return this.#subscriptions.size;
+    return this.#subscriptions?.size ?? 0;
   }
 
   isSubscribed(channel: string): boolean {
-    return this.#subscriptions.has(channel);
+    return this.#subscriptions?.has(channel) === true;
   }
 
   binding(channel: string): ChannelBinding | undefined {
-    return this.#subscriptions.get(channel);
+    return this.#subscriptions?.get(channel);
   }
 
   addSubscription(channel: string, binding: ChannelBinding): void {
-    this.#subscriptions.set(channel, binding);
+    (this.#subscriptions ??= new Map()).set(channel, binding);
   }
 
   removeSubscription(channel: string): boolean {
-    if (!this.#subscriptions.delete(channel)) {
+    if (this.#subscriptions?.delete(channel) !== true) {
       return false;
     }
     this.#offsets?.delete(channel);

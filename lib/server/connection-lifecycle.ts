@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { userTopic } from '../broker/broker.js';
 import { ChannelMembership } from '../channels/channel-membership.js';
 import { Connection, type OutboundPolicy } from '../connection/connection.js';
@@ -21,6 +21,21 @@ import { TokenExpiry } from '../auth/token-expiry.js';
 import { RealtimeNode } from './realtime-node.js';
 import { within } from '../util/within.js';
 
+/** The connection a socket carries, for the listeners every socket shares. */
+const CONNECTION = Symbol('realtime:connection');
+
+function connectionOf(socket: WebSocket): Connection {
+  return (socket as WebSocket & { [CONNECTION]: Connection })[CONNECTION];
+}
+
+/** A socket's listeners: one set for all sockets (they find their connection on the socket), none made per socket. */
+interface SocketListeners {
+  message(this: WebSocket, data: RawData, isBinary: boolean): void;
+  pong(this: WebSocket): void;
+  error(this: WebSocket, error: Error): void;
+  close(this: WebSocket, code: number, reason: Buffer): void;
+}
+
 /**
  * A connection's life on this node, from the accepted socket to its cleanup: the `Connection`, its place in the
  * registry and the broker interest in its user, the welcome frame and the hooks; on close, leaving its channels and
@@ -30,6 +45,7 @@ import { within } from '../util/within.js';
 export class ConnectionLifecycle {
   readonly #logger = new Logger('RealtimeModule');
   readonly #outbound: OutboundPolicy;
+  readonly #listeners: SocketListeners;
   #heartbeat: Heartbeat | undefined;
   #drained: (() => void) | undefined;
 
@@ -38,7 +54,7 @@ export class ConnectionLifecycle {
     private readonly registry: ConnectionRegistry,
     private readonly node: RealtimeNode,
     private readonly gate: HandshakeGate,
-    private readonly inbound: InboundDispatcher,
+    inbound: InboundDispatcher,
     private readonly membership: ChannelMembership,
     private readonly hooks: LifecycleHooks,
     private readonly expiry: TokenExpiry,
@@ -56,6 +72,27 @@ export class ConnectionLifecycle {
       coalescer: new WriteCoalescer(),
       stats,
       report: (make) => hooks.report(make),
+    };
+    const logger = this.#logger;
+    const release = (connection: Connection, code: number, reason: string): void => {
+      void this.#release(connection, code, reason);
+    };
+    this.#listeners = {
+      message(data, isBinary) {
+        const connection = connectionOf(this);
+        connection.markSeen(Date.now());
+        inbound.receive(connection, data, isBinary);
+      },
+      pong() {
+        connectionOf(this).pong(Date.now());
+      },
+      error(error) {
+        logger.debug(`[${connectionOf(this).id}] socket error: ${error.message}`);
+      },
+      close(code, reason) {
+        // ws emits close once.
+        release(connectionOf(this), code, reason.toString());
+      },
     };
   }
 
@@ -76,19 +113,12 @@ export class ConnectionLifecycle {
     if (this.registry.add(connection) && connection.userId !== null) {
       this.node.watch(userTopic(connection.userId));
     }
-    socket.on('message', (data, isBinary) => {
-      connection.markSeen(Date.now());
-      this.inbound.receive(connection, data, isBinary);
-    });
-    socket.on('pong', () => {
-      connection.pong(Date.now());
-    });
-    socket.on('error', (error) => {
-      this.#logger.debug(`[${connection.id}] socket error: ${error.message}`);
-    });
-    socket.once('close', (code, reason) => {
-      void this.#release(connection, code, reason.toString());
-    });
+    (socket as WebSocket & { [CONNECTION]: Connection })[CONNECTION] = connection;
+    const listeners = this.#listeners;
+    socket.on('message', listeners.message);
+    socket.on('pong', listeners.pong);
+    socket.on('error', listeners.error);
+    socket.on('close', listeners.close);
     connection.sendFirst(
       welcomeFrame(
         { connectionId: id, userId: connection.userId, heartbeatMs: this.options.heartbeatIntervalMs },

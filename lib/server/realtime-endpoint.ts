@@ -211,8 +211,9 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
       this.#refuse(socket, address, admitted);
       return;
     }
-    // The socket closes however the handshake or the connection ends: that is when the admission ends too.
-    socket.once('close', admitted);
+    // The socket closes however the handshake or the connection ends: that is when the admission ends too. (A net
+    // socket emits close once: `on`, not `once`, which would wrap the listener for every handshake.)
+    socket.on('close', admitted);
     const verdict = this.gate.authorize(request);
     if (verdict instanceof Promise) {
       this.#awaitVerdict(request, socket, head, address, verdict).catch((error: unknown) =>
@@ -278,7 +279,7 @@ export class RealtimeEndpoint implements OnApplicationBootstrap, BeforeApplicati
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, address: string, admitted: Admitted): void {
     let accepted = false;
     // ws refuses a bad upgrade by ending the socket: the connection it was counted for never starts.
-    socket.once('close', () => {
+    socket.on('close', () => {
       if (!accepted) {
         this.gate.uncount(admitted.connectionId, admitted.identity.userId);
       }
