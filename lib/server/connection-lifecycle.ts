@@ -30,10 +30,10 @@ function connectionOf(socket: WebSocket): Connection {
 
 /** A socket's listeners: one set for all sockets (they find their connection on the socket), none made per socket. */
 interface SocketListeners {
-  message(this: WebSocket, data: RawData, isBinary: boolean): void;
-  pong(this: WebSocket): void;
-  error(this: WebSocket, error: Error): void;
-  close(this: WebSocket, code: number, reason: Buffer): void;
+  readonly message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  readonly pong: (this: WebSocket) => void;
+  readonly error: (this: WebSocket, error: Error) => void;
+  readonly close: (this: WebSocket, code: number, reason: Buffer) => void;
 }
 
 /**
