@@ -179,13 +179,16 @@ export async function busyMemory(
   return { kilobytesPerConnection: (after.memory.rss - before.memory.rss) / 1024 / options.connections };
 }
 
-/** Connect rate: `connections` handshakes, `concurrency` at a time (with the token check where the target has it). */
+/**
+ * Connect rate: `connections` handshakes, `concurrency` at a time (with the token check where the target has it),
+ * after `warmup` connections, which stay open until the end so that closing them is not measured.
+ */
 export async function connectRate(
   target: Target,
   server: RunningServer,
-  options: { connections: number; concurrency: number },
+  options: { connections: number; concurrency: number; warmup: number },
 ): Promise<ConnectResult> {
-  close(await connectMany(target, server.port, 50, 10)); // warm-up
+  const warm = await connectMany(target, server.port, options.warmup, options.concurrency);
   for (let index = 0; index < options.connections; index++) {
     tokenFor(`user${index}`);
   }
@@ -194,7 +197,7 @@ export async function connectRate(
   const clients = await connectMany(target, server.port, options.connections, options.concurrency);
   const elapsedMs = performance.now() - started;
   const after = await server.usage();
-  close(clients);
+  close([...warm, ...clients]);
   return {
     connectionsPerSecond: (options.connections / elapsedMs) * 1000,
     serverMicrosPerConnection: cpuMicros(before, after) / options.connections,
