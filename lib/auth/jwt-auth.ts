@@ -28,6 +28,23 @@ interface Verifier {
   readonly verifyNow?: (token: string) => Jose.JWTPayload;
 }
 
+/**
+ * Handshake authentication by JWT, built in: verifies the token's signature with a secret (HS*), a public key (RS*,
+ * PS*, ES*, EdDSA) or a JWKS URL (cached, fetched again for an unknown `kid`, at most once per cooldown), its `exp`
+ * and `nbf` (with `clockToleranceSec`), and `iss`/`aud` when set. The user id is the `sub` claim (or
+ * `userIdClaim`); `metadataClaims` and `infoClaims` are copied into the connection's metadata and presence info.
+ * The key is imported once at boot. A refused token gets HTTP 401 before the upgrade; why goes to the log only.
+ * With a secret, a handshake's token is checked synchronously, in the turn the handshake arrives.
+ *
+ * The token is read by `getHandshakeToken`: a `bearer.<token>` entry of `Sec-WebSocket-Protocol` (what the client SDK
+ * sends: browsers cannot set headers, and a URL ends up in proxy logs), an `Authorization: Bearer` header, or the
+ * `token` query parameter. A public key or a JWKS needs the `jose` package; a secret needs nothing more.
+ *
+ * @example
+ * ```ts
+ * RealtimeModule.forRoot({ authenticate: jwtAuth({ secret: process.env.JWT_SECRET!, issuer: 'my-app' }) });
+ * ```
+ */
 export function jwtAuth(options: JwtAuthOptions): JwtAuthenticate {
   const resolved = resolveJwtOptions(options);
   let verifier: Promise<Verifier> | undefined;
