@@ -368,14 +368,7 @@ export class Connection implements RealtimeConnection {
    * a connection yet, so the backpressure checks of {@link sendEnvelope} are skipped.
    */
   sendFirst(envelope: RealtimeEnvelope): void {
-    const data = this.format.encode(envelope);
-    const sender = this.#frameSender();
-    if (sender !== undefined) {
-      this.#writeFrame(sender, encodeFrame(data), undefined);
-    } else {
-      this.#socket.send(data, DEFAULT_SEND);
-    }
-    this.outbound.stats.framesOut.add(envelope.type);
+    this.#writeReply(this.format.encode(envelope), envelope.type, undefined);
   }
 
   #reply(data: string | Buffer, type: string): boolean {
@@ -387,15 +380,19 @@ export class Connection implements RealtimeConnection {
       this.#closeSlowConsumer();
       return false;
     }
+    this.#writeReply(data, type, this.#queued(buffered));
+    return true;
+  }
+
+  /** Writes a reply's data, framed here when ws's sender is idle, and counts it. */
+  #writeReply(data: string | Buffer, type: string, done: (() => void) | undefined): void {
     const sender = this.#frameSender();
-    const done = this.#queued(buffered);
     if (sender !== undefined) {
       this.#writeFrame(sender, encodeFrame(data), done);
     } else {
       this.#socket.send(data, DEFAULT_SEND, done);
     }
     this.outbound.stats.framesOut.add(type);
-    return true;
   }
 
   #writeFrame(sender: FrameSender, frame: Buffer, done: (() => void) | undefined): void {

@@ -23,9 +23,10 @@ import { within } from '../util/within.js';
 
 /** The connection a socket carries, for the listeners every socket shares. */
 const CONNECTION = Symbol('realtime:connection');
+type CarryingSocket = WebSocket & { [CONNECTION]: Connection };
 
 function connectionOf(socket: WebSocket): Connection {
-  return (socket as WebSocket & { [CONNECTION]: Connection })[CONNECTION];
+  return (socket as CarryingSocket)[CONNECTION];
 }
 
 /** A socket's listeners: one set for all sockets (they find their connection on the socket), none made per socket. */
@@ -113,7 +114,7 @@ export class ConnectionLifecycle {
     if (this.registry.add(connection) && connection.userId !== null) {
       this.node.watch(userTopic(connection.userId));
     }
-    (socket as WebSocket & { [CONNECTION]: Connection })[CONNECTION] = connection;
+    (socket as CarryingSocket)[CONNECTION] = connection;
     const listeners = this.#listeners;
     socket.on('message', listeners.message);
     socket.on('pong', listeners.pong);
