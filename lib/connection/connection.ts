@@ -364,11 +364,13 @@ export class Connection implements RealtimeConnection {
   }
 
   /**
-   * Writes the connection's first frame (the welcome), corked with the handshake's answer: nothing can be queued for
-   * a connection yet, so the backpressure checks of {@link sendEnvelope} are skipped.
+   * Writes the connection's first frame (the welcome) while the endpoint holds the socket corked with the
+   * handshake's answer: nothing can be queued for a connection yet, so the backpressure checks of
+   * {@link sendEnvelope} are skipped, and the cork already joins the two writes, so the write coalescer is not asked
+   * (which would schedule an end of turn for every handshake).
    */
   sendFirst(envelope: RealtimeEnvelope): void {
-    this.#writeReply(this.format.encode(envelope), envelope.type, undefined);
+    this.#writeReply(this.format.encode(envelope), envelope.type, undefined, true);
   }
 
   #reply(data: string | Buffer, type: string): boolean {
@@ -384,21 +386,27 @@ export class Connection implements RealtimeConnection {
     return true;
   }
 
-  /** Writes a reply's data, framed here when ws's sender is idle, and counts it. */
-  #writeReply(data: string | Buffer, type: string, done: (() => void) | undefined): void {
+  /** Writes a reply's data, framed here when ws's sender is idle, and counts it. `corked`: see {@link #writeFrame}. */
+  #writeReply(data: string | Buffer, type: string, done: (() => void) | undefined, corked = false): void {
     const sender = this.#frameSender();
     if (sender !== undefined) {
-      this.#writeFrame(sender, encodeFrame(data), done);
+      this.#writeFrame(sender, encodeFrame(data), done, corked);
     } else {
       this.#socket.send(data, DEFAULT_SEND, done);
     }
     this.outbound.stats.framesOut.add(type);
   }
 
-  #writeFrame(sender: FrameSender, frame: Buffer, done: (() => void) | undefined): void {
+  /**
+   * Writes a whole frame to the socket, through the write coalescer unless the socket is `corked` by its caller
+   * already (the handshake's).
+   */
+  #writeFrame(sender: FrameSender, frame: Buffer, done: (() => void) | undefined, corked = false): void {
     // What ws's sendFrame does with one buffer, without the list it takes (an array per delivery).
     const socket = sender._socket;
-    this.#writeTurn = this.outbound.coalescer.beforeWrite(socket, this.#writeTurn);
+    if (!corked) {
+      this.#writeTurn = this.outbound.coalescer.beforeWrite(socket, this.#writeTurn);
+    }
     socket.write(frame, done);
   }
 

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import {
@@ -111,6 +113,27 @@ describe.each(PLATFORMS)('connections (%s)', (platform) => {
         timestamp: expect.any(Number),
         payload: { connectionId: expect.any(String), userId: 'alice', heartbeatMs: 20 },
       });
+    });
+
+    it('writes the 101 answer and the welcome to the socket together, in one write', async () => {
+      const writes: string[][] = [];
+      (server.app.getHttpServer() as Server).once('connection', (socket: Socket) => {
+        const writev = socket._writev!.bind(socket);
+        const write = socket._write.bind(socket);
+        socket._writev = (chunks, done) => {
+          writes.push(chunks.map(({ chunk }) => String(chunk)));
+          writev(chunks, done);
+        };
+        socket._write = (chunk, encoding, done) => {
+          writes.push([String(chunk)]);
+          write(chunk, encoding, done);
+        };
+      });
+      await connect('alice');
+      expect(writes[0]).toEqual([
+        expect.stringMatching(/^HTTP\/1\.1 101 /),
+        expect.stringContaining('"type":"system:welcome"'),
+      ]);
     });
 
     it('selects the realtime.v1 subprotocol when offered, and accepts clients offering none', async () => {
