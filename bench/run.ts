@@ -127,7 +127,7 @@ for (const scenario of selected) {
   for (let run = 0; run < runs; run++) {
     for (const target of targets) {
       // A fresh server per run: no state or garbage carried over from the previous one.
-      const server = await startServer(target, profileDir);
+      const server = await startServer(target, { profileDir });
       try {
         samples.get(target)!.push((await scenario.measure(target, server)) as Record<string, number>);
       } finally {

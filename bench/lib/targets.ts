@@ -149,27 +149,40 @@ export interface RunningServer {
   readonly port: number;
   /** Every instance's port. */
   readonly ports: readonly number[];
+  /** Every instance's process id. */
+  readonly pids: readonly number[];
   /** CPU time and memory, summed over the instances. */
   usage(gc?: boolean): Promise<ServerUsage>;
   stop(): Promise<void>;
+}
+
+/** How a server's process is started, beyond the default. */
+export interface Launch {
+  /** Run with --cpu-prof, writing the profile here. */
+  readonly profileDir?: string;
+  /** A program that runs node (`valgrind --tool=callgrind ...`), with its arguments. */
+  readonly wrapper?: readonly string[];
+  /** More flags for node. */
+  readonly nodeFlags?: readonly string[];
 }
 
 /**
  * Starts a target: each instance in its own process (pinned to core 1), sharing a fresh Redis key prefix when there
  * are several; waits until they all listen.
  */
-export async function startServer(target: Target, profileDir?: string): Promise<RunningServer> {
+export async function startServer(target: Target, launch: Launch = {}): Promise<RunningServer> {
   const env = {
     ...BACKEND_ADDRESSES,
     BENCH_PREFIX: `bench_${process.pid}_${Date.now()}`,
     ...target.env,
   };
   const instances = await Promise.all(
-    Array.from({ length: target.instances ?? 1 }, () => startInstance(target, env, profileDir)),
+    Array.from({ length: target.instances ?? 1 }, () => startInstance(target, env, launch)),
   );
   return {
     port: instances[0].port,
     ports: instances.map((instance) => instance.port),
+    pids: instances.map((instance) => instance.pid),
     usage: async (gc) => {
       const usages = await Promise.all(instances.map((instance) => instance.usage(gc)));
       return usages.reduce((sum, usage) => ({
@@ -186,12 +199,12 @@ export async function startServer(target: Target, profileDir?: string): Promise<
 async function startInstance(
   target: Target,
   env: Record<string, string>,
-  profileDir: string | undefined,
-): Promise<Omit<RunningServer, 'ports'>> {
+  { profileDir, wrapper = [], nodeFlags = [] }: Launch,
+): Promise<Omit<RunningServer, 'ports' | 'pids'> & { readonly pid: number }> {
   // Sampled every 100 µs (Node's default is 1 ms): a handshake or an ack is a few hundred µs of CPU.
   const profile =
     profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${profileDir}`];
-  const node = [process.execPath, '--expose-gc', ...profile, target.script];
+  const node = [...wrapper, process.execPath, '--expose-gc', ...nodeFlags, ...profile, target.script];
   const options = {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[],
     env: { ...process.env, ...env },
@@ -210,6 +223,8 @@ async function startInstance(
   });
   return {
     port,
+    // taskset and valgrind run node in their own process: this one.
+    pid: child.pid!,
     usage: (gc = false) =>
       new Promise((resolve) => {
         const listener = (message: ServerReply) => {
