@@ -1,12 +1,9 @@
 import type { ConformanceRunner } from './runner.js';
+import { type TwoNodes, eachTestOnTwoNodes } from './two-nodes.js';
 import type { ConnectionCounter } from '../index.js';
 
 /** Two nodes of one counting backend (for an in-process counter, the same counter twice) and how to end them. */
-export interface CounterBackend {
-  readonly nodes: readonly [ConnectionCounter, ConnectionCounter];
-  /** Ends what `open` started (called after each test). */
-  close(): Promise<void>;
-}
+export type CounterBackend = TwoNodes<ConnectionCounter>;
 
 /** What every ConnectionCounter must do, written once and run against each implementation. */
 export function describeConnectionCounterConformance(
@@ -14,20 +11,11 @@ export function describeConnectionCounterConformance(
   name: string,
   open: () => Promise<CounterBackend>,
 ): void {
-  const { describe, it, expect, beforeEach, afterEach } = runner;
+  const { describe, it, expect } = runner;
   describe(`${name} (ConnectionCounter conformance)`, () => {
-    let backend: CounterBackend;
     let a: ConnectionCounter;
     let b: ConnectionCounter;
-
-    beforeEach(async () => {
-      backend = await open();
-      [a, b] = backend.nodes;
-    });
-
-    afterEach(async () => {
-      await backend.close();
-    });
+    eachTestOnTwoNodes(runner, open, (nodes) => ([a, b] = nodes));
 
     it('counts connections in total and per user on every node, anonymous ones in the total only', async () => {
       expect(await a.add('n1.c1', 'alice')).toBe(true);

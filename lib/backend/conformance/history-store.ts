@@ -1,12 +1,9 @@
 import type { ConformanceRunner } from './runner.js';
+import { type TwoNodes, eachTestOnTwoNodes } from './two-nodes.js';
 import { type HistoryLimits, type HistoryStore, withOffset } from '../index.js';
 
 /** Two nodes of one history backend (for an in-process store, the same store twice) and how to end them. */
-export interface HistoryBackend {
-  readonly nodes: readonly [HistoryStore, HistoryStore];
-  /** Ends what `open` started (called after each test). */
-  close(): Promise<void>;
-}
+export type HistoryBackend = TwoNodes<HistoryStore>;
 
 const three: HistoryLimits = { size: 3, ttlMs: 3_600_000 };
 const ten: HistoryLimits = { size: 10, ttlMs: 3_600_000 };
@@ -18,20 +15,11 @@ export function describeHistoryStoreConformance(
   name: string,
   open: () => Promise<HistoryBackend>,
 ): void {
-  const { describe, it, expect, beforeEach, afterEach } = runner;
+  const { describe, it, expect } = runner;
   describe(`${name} (HistoryStore conformance)`, () => {
-    let backend: HistoryBackend;
     let a: HistoryStore;
     let b: HistoryStore;
-
-    beforeEach(async () => {
-      backend = await open();
-      [a, b] = backend.nodes;
-    });
-
-    afterEach(async () => {
-      await backend.close();
-    });
+    eachTestOnTwoNodes(runner, open, (nodes) => ([a, b] = nodes));
 
     async function fill(store: HistoryStore, channel: string, limits: HistoryLimits, count: number): Promise<void> {
       for (let i = 1; i <= count; i++) {

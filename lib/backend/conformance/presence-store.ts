@@ -1,13 +1,10 @@
 import type { ConformanceRunner } from './runner.js';
+import { type TwoNodes, eachTestOnTwoNodes } from './two-nodes.js';
 import type { PresenceMember } from '../index.js';
 import type { PresenceStore } from '../index.js';
 
 /** Two nodes of one presence backend (for an in-process store, the same store twice) and how to end them. */
-export interface PresenceBackend {
-  readonly nodes: readonly [PresenceStore, PresenceStore];
-  /** Ends what `open` started (called after each test). */
-  close(): Promise<void>;
-}
+export type PresenceBackend = TwoNodes<PresenceStore>;
 
 const alice: PresenceMember = { userId: 'alice', info: { name: 'Alice' } };
 const bob: PresenceMember = { userId: 'bob', info: {} };
@@ -18,20 +15,11 @@ export function describePresenceStoreConformance(
   name: string,
   open: () => Promise<PresenceBackend>,
 ): void {
-  const { describe, it, expect, beforeEach, afterEach } = runner;
+  const { describe, it, expect } = runner;
   describe(`${name} (PresenceStore conformance)`, () => {
-    let backend: PresenceBackend;
     let a: PresenceStore;
     let b: PresenceStore;
-
-    beforeEach(async () => {
-      backend = await open();
-      [a, b] = backend.nodes;
-    });
-
-    afterEach(async () => {
-      await backend.close();
-    });
+    eachTestOnTwoNodes(runner, open, (nodes) => ([a, b] = nodes));
 
     it('makes a user a member at its first connection and removes it at its last', async () => {
       expect(await a.add('room', 'n1.c1', alice)).toBe(true);

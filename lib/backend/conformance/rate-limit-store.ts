@@ -1,14 +1,11 @@
 import type { ConformanceRunner } from './runner.js';
+import { type TwoNodes, eachTestOnTwoNodes } from './two-nodes.js';
 import type { RateLimitRule } from '../index.js';
 import type { RateLimitStore, RateLimitVerdict } from '../index.js';
 import { waitUntil } from './wait-until.js';
 
 /** Two nodes of one rate-limit backend (for an in-process store, the same store twice) and how to end them. */
-export interface RateLimitBackend {
-  readonly nodes: readonly [RateLimitStore, RateLimitStore];
-  /** Ends what `open` started (called after each test). */
-  close(): Promise<void>;
-}
+export type RateLimitBackend = TwoNodes<RateLimitStore>;
 
 const consume = async (store: RateLimitStore, key: string, rule: RateLimitRule): Promise<RateLimitVerdict> =>
   await store.consume(key, rule);
@@ -19,20 +16,11 @@ export function describeRateLimitStoreConformance(
   name: string,
   open: () => Promise<RateLimitBackend>,
 ): void {
-  const { describe, it, expect, beforeEach, afterEach } = runner;
+  const { describe, it, expect } = runner;
   describe(`${name} (RateLimitStore conformance)`, () => {
-    let backend: RateLimitBackend;
     let a: RateLimitStore;
     let b: RateLimitStore;
-
-    beforeEach(async () => {
-      backend = await open();
-      [a, b] = backend.nodes;
-    });
-
-    afterEach(async () => {
-      await backend.close();
-    });
+    eachTestOnTwoNodes(runner, open, (nodes) => ([a, b] = nodes));
 
     const rule: RateLimitRule = { limit: 3, windowMs: 60_000 };
 
